@@ -1,0 +1,226 @@
+//! `fba`: the fba-rs command line (database set-up, superusers, running the server).
+
+mod accounts;
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fba_core_conf::{Settings, Source};
+use fba_server::bootstrap;
+
+/// fba-rs: the FastAPI Best Architecture admin backend, in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "fba", version, about)]
+struct Cli {
+    /// `.env` file to read (the process environment still wins).
+    #[arg(long, global = true, default_value = ".env")]
+    env_file: std::path::PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Drop every table, re-create the schema and insert FBA's test data; clears cached sessions.
+    InitDb {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Apply pending migrations (a new database also gets the test data).
+    Migrate,
+    /// Drop every table of the schema.
+    DropDb {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Create a superuser (staff, multi-login) with the given password.
+    CreateSuperuser {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Password; read from standard input when omitted.
+        #[arg(long, env = "FBA_SUPERUSER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        nickname: Option<String>,
+    },
+    /// Set a user's password (and clear its lock).
+    ResetPassword {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// New password; read from standard input when omitted.
+        #[arg(long, env = "FBA_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Run the HTTP server.
+    Run {
+        /// Host to bind (default `SERVER_HOST` or 127.0.0.1).
+        #[arg(long)]
+        host: Option<String>,
+        /// Port to bind (default `SERVER_PORT` or 8000).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut source = match Source::from_env_and_file(&cli.env_file) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    if let Command::Run { host, port } = &cli.command {
+        if let Some(h) = host {
+            source.set("SERVER_HOST", h.clone());
+        }
+        if let Some(p) = port {
+            source.set("SERVER_PORT", p.to_string());
+        }
+    }
+    let settings = match Settings::from_source(&source) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fba: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    fba_server::telemetry::init(&settings.log);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&*e),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("fba: {e}");
+    ExitCode::from(1)
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+async fn run(command: Command, settings: Settings) -> CliResult {
+    match command {
+        Command::Run { .. } => {
+            let app = fba_server::Application::build(settings).await?;
+            println!("fba-rs listening on port {}", app.port());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = bootstrap::connect_database(&settings).await?;
+            let outcome = bootstrap::migrate(&db).await?;
+            println!(
+                "migrations applied: {}{}",
+                outcome.applied,
+                if outcome.seeded {
+                    " (test data inserted)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::InitDb { yes } => {
+            if !yes
+                && !confirm(&format!(
+                    "This drops every table of {} and re-creates them with test data. Continue?",
+                    settings.database.redacted_url()
+                ))?
+            {
+                println!("cancelled");
+                return Ok(());
+            }
+            let kv = bootstrap::open_kv(&settings).await?;
+            let t = &settings.token;
+            for prefix in [
+                &t.user_redis_prefix,
+                &t.extra_info_redis_prefix,
+                &t.redis_prefix,
+                &t.refresh_redis_prefix,
+            ] {
+                kv.delete_prefix(prefix).await?;
+            }
+            let db = bootstrap::connect_database(&settings).await?;
+            bootstrap::reset(&db).await?;
+            println!("database initialised: admin / 123456");
+        }
+        Command::DropDb { yes } => {
+            if !yes
+                && !confirm(&format!(
+                    "This drops every table of {}. Continue?",
+                    settings.database.redacted_url()
+                ))?
+            {
+                println!("cancelled");
+                return Ok(());
+            }
+            let db = bootstrap::connect_database(&settings).await?;
+            bootstrap::drop_all(&db).await?;
+            println!("all tables dropped");
+        }
+        Command::CreateSuperuser {
+            username,
+            password,
+            email,
+            nickname,
+        } => {
+            let password = password_or_prompt(password)?;
+            let db = bootstrap::connect_database(&settings).await?;
+            let id = accounts::create_superuser(
+                &db,
+                &settings,
+                accounts::NewSuperuser {
+                    username: &username,
+                    password: &password,
+                    email: email.as_deref(),
+                    nickname: nickname.as_deref(),
+                },
+            )
+            .await?;
+            println!("superuser {username} created (id {id})");
+        }
+        Command::ResetPassword { username, password } => {
+            let password = password_or_prompt(password)?;
+            let db = bootstrap::connect_database(&settings).await?;
+            let id = accounts::reset_password(&db, &settings, &username, &password).await?;
+            let kv = bootstrap::open_kv(&settings).await?;
+            let us = &settings.user_security;
+            kv.del(&format!("{}:{id}", us.lock_redis_prefix)).await?;
+            kv.del(&format!("{}:{id}", settings.login.failure_prefix))
+                .await?;
+            kv.del(&format!("{}:{id}", settings.token.user_redis_prefix))
+                .await?;
+            println!("password of {username} reset");
+        }
+    }
+    Ok(())
+}
+
+fn confirm(question: &str) -> std::io::Result<bool> {
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn password_or_prompt(password: Option<String>) -> std::io::Result<String> {
+    if let Some(p) = password {
+        return Ok(p);
+    }
+    eprint!("password: ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

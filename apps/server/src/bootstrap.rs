@@ -1,0 +1,94 @@
+//! Opening the stores and preparing the schema: shared by the server and the `fba` CLI.
+
+use fba_core_conf::Settings;
+use fba_db::{DbError, KvError, SharedKv};
+use fba_migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+
+/// A failure while preparing storage.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    /// The database could not be reached.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// A migration or the seed failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] DbErr),
+    /// The Kv store (Redis) could not be reached.
+    #[error("kv store: {0}")]
+    Kv(#[from] KvError),
+}
+
+/// What [`migrate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrateOutcome {
+    /// Migrations applied now.
+    pub applied: usize,
+    /// Whether FBA's test data was inserted (a database that had no schema before).
+    pub seeded: bool,
+}
+
+/// Connects to the configured database.
+///
+/// # Errors
+/// [`BootstrapError::Database`] when it cannot be reached.
+pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, BootstrapError> {
+    Ok(fba_db::connect(&settings.database).await?)
+}
+
+/// Opens Redis when configured, else the in-process store.
+///
+/// # Errors
+/// [`BootstrapError::Kv`] when Redis is configured but does not answer.
+pub async fn open_kv(settings: &Settings) -> Result<SharedKv, BootstrapError> {
+    Ok(fba_db::kv::open(settings.redis.as_ref()).await?)
+}
+
+/// Applies pending migrations; a database that had none applied before also gets FBA's test
+/// data (admin `admin` / `123456`, roles, depts, the menu tree) in one transaction.
+///
+/// # Errors
+/// [`BootstrapError::Migration`] when a statement fails.
+pub async fn migrate(db: &DatabaseConnection) -> Result<MigrateOutcome, BootstrapError> {
+    let before = Migrator::get_applied_migrations(db).await?.len();
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    Migrator::up(db, None).await?;
+    let mut seeded = false;
+    if before == 0 && !fba_migration::seed::is_seeded(db).await? {
+        seed(db).await?;
+        seeded = true;
+    }
+    Ok(MigrateOutcome {
+        applied: pending,
+        seeded,
+    })
+}
+
+/// Inserts FBA's test data in one transaction.
+///
+/// # Errors
+/// [`BootstrapError::Migration`] when an insert fails (for example, data already present).
+pub async fn seed(db: &DatabaseConnection) -> Result<(), BootstrapError> {
+    let txn = db.begin().await?;
+    fba_migration::seed::seed_test_data(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Drops every table and re-creates the schema and the test data.
+///
+/// # Errors
+/// [`BootstrapError::Migration`] when a statement fails.
+pub async fn reset(db: &DatabaseConnection) -> Result<(), BootstrapError> {
+    Migrator::reset(db).await?;
+    Migrator::up(db, None).await?;
+    seed(db).await
+}
+
+/// Drops every table (the migrations' `down`).
+///
+/// # Errors
+/// [`BootstrapError::Migration`] when a statement fails.
+pub async fn drop_all(db: &DatabaseConnection) -> Result<(), BootstrapError> {
+    Ok(Migrator::reset(db).await?)
+}

@@ -1,0 +1,76 @@
+//! `GET /health`: whether the database and the Kv store answer (not an FBA route; for load
+//! balancers and orchestration).
+
+use actix_web::{HttpResponse, web};
+use fba_common::{AppState, response};
+use serde::Serialize;
+
+/// The health report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` or `down`.
+    pub status: &'static str,
+    /// `ok` or `down`.
+    pub database: &'static str,
+    /// `ok` or `down`.
+    pub kv: &'static str,
+    /// `sqlite`, `postgresql` or `mysql`.
+    pub database_type: &'static str,
+    /// `memory` or `redis`.
+    pub kv_backend: &'static str,
+    /// This server's version.
+    pub version: &'static str,
+}
+
+/// 200 when both stores answer, else 503 with the same body shape.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    responses(
+        (status = 200, description = "database and Kv store answer", body = Health),
+        (status = 503, description = "a backing store is down", body = Health)
+    )
+)]
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let timeout = std::time::Duration::from_secs(3);
+    let (db, kv) = tokio::join!(
+        tokio::time::timeout(timeout, fba_db::ping(&state.db)),
+        tokio::time::timeout(timeout, state.kv.ping()),
+    );
+    let db_ok = matches!(db, Ok(Ok(())));
+    let kv_ok = matches!(kv, Ok(Ok(())));
+    let up = |ok: bool| if ok { "ok" } else { "down" };
+    let body = Health {
+        status: up(db_ok && kv_ok),
+        database: up(db_ok),
+        kv: up(kv_ok),
+        database_type: state.settings.database.kind.as_str(),
+        kv_backend: state.kv.backend().as_str(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    if db_ok && kv_ok {
+        response::ok(body)
+    } else {
+        let envelope = response::ResponseModel {
+            code: 503,
+            msg: fba_common::i18n::t_args(
+                "error-service-unavailable",
+                &[("what", up_list(db_ok, kv_ok).into())],
+            ),
+            data: body,
+        };
+        response::json(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, &envelope)
+    }
+}
+
+fn up_list(db_ok: bool, kv_ok: bool) -> String {
+    let mut down = Vec::new();
+    if !db_ok {
+        down.push("database");
+    }
+    if !kv_ok {
+        down.push("kv");
+    }
+    down.join(", ")
+}

@@ -1,0 +1,14 @@
+//! # fba-server
+//!
+//! Composes the fba-rs crates into one actix-web application:
+//! [`Application::build`] connects the database and the Kv store, migrates (and seeds a new
+//! database), binds the listener and returns a server ready to run. Tests build it on port 0.
+
+pub mod bootstrap;
+mod health;
+mod openapi;
+mod routes;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::{Application, StartupError};

@@ -1,0 +1,36 @@
+//! `fba-server`: runs the fba-rs HTTP server with settings from the environment and `.env`.
+
+use std::process::ExitCode;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let settings = match fba_core_conf::Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fba-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    fba_server::telemetry::init(&settings.log);
+    let addr = settings.server.bind_addr();
+    let app = match fba_server::Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("start-up failed: {e}");
+            eprintln!("fba-server: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(
+        "listening on http://{}:{}",
+        addr.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
+        app.port()
+    );
+    match app.run_until_stopped().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fba-server: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

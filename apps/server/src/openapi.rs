@@ -1,0 +1,101 @@
+//! OpenAPI document and the documentation pages at FBA's paths (`/openapi`, `/docs`, `/redoc`).
+//!
+//! The pages load Swagger UI and ReDoc from a CDN in the browser, as FastAPI's do; nothing is
+//! downloaded at build time.
+
+use actix_web::{HttpResponse, web};
+use fba_core_conf::ApiSettings;
+use utoipa::OpenApi;
+
+/// The API description assembled from every crate's annotated handlers.
+#[derive(OpenApi)]
+#[openapi(
+    paths(crate::health::health),
+    components(schemas(crate::health::Health)),
+    tags((name = "health", description = "liveness of the server and its stores"))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document with the configured title and description.
+pub fn document(api: &ApiSettings) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.info.title = api.title.clone();
+    doc.info.description = Some(api.description.clone());
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// Mounts the document and the pages where the settings enable them.
+pub fn configure(cfg: &mut web::ServiceConfig, api: &ApiSettings) {
+    let Some(openapi_url) = api.openapi_url.clone() else {
+        return;
+    };
+    let json = match serde_json::to_string(&document(api)) {
+        Ok(j) => j,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+            return;
+        }
+    };
+    let json = web::Data::new(OpenApiJson(json));
+    cfg.app_data(json.clone())
+        .service(
+            fba_common::routing::resource(&openapi_url).route(web::get().to(
+                |doc: web::Data<OpenApiJson>| async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(doc.0.clone())
+                },
+            )),
+        );
+    if let Some(docs) = &api.docs_url {
+        let page = swagger_page(&api.title, &openapi_url);
+        cfg.service(
+            fba_common::routing::resource(docs).route(web::get().to(move || {
+                let page = page.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(page)
+                }
+            })),
+        );
+    }
+    if let Some(redoc) = &api.redoc_url {
+        let page = redoc_page(&api.title, &openapi_url);
+        cfg.service(
+            fba_common::routing::resource(redoc).route(web::get().to(move || {
+                let page = page.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(page)
+                }
+            })),
+        );
+    }
+}
+
+struct OpenApiJson(String);
+
+fn swagger_page(title: &str, openapi_url: &str) -> String {
+    format!(
+        r##"<!doctype html>
+<html><head><meta charset="utf-8"><title>{title} - Swagger UI</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({{url: "{openapi_url}", dom_id: "#swagger-ui", persistAuthorization: true}});</script>
+</body></html>"##
+    )
+}
+
+fn redoc_page(title: &str, openapi_url: &str) -> String {
+    format!(
+        r##"<!doctype html>
+<html><head><meta charset="utf-8"><title>{title} - ReDoc</title></head>
+<body><redoc spec-url="{openapi_url}"></redoc>
+<script src="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"></script>
+</body></html>"##
+    )
+}

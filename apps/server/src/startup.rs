@@ -1,0 +1,164 @@
+//! Building and running the server: [`Application::build`] does all I/O needed before the first
+//! request (stores, migrations, listener), so a failure is reported before serving starts.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use fba_common::AppState;
+use fba_common::middleware::RequestContext;
+use fba_core_conf::Settings;
+
+use crate::bootstrap::{self, BootstrapError};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Storage could not be prepared.
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// `host:port`.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the stores, migrates (seeding a new database) and binds `SERVER_HOST:SERVER_PORT`
+    /// (port 0 picks a free one: see [`Application::port`]).
+    ///
+    /// # Errors
+    /// [`StartupError`] when a store is unreachable, a migration fails or the port is taken.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let settings = Arc::new(settings);
+        let db = bootstrap::connect_database(&settings).await?;
+        let outcome = bootstrap::migrate(&db).await?;
+        if outcome.applied > 0 || outcome.seeded {
+            tracing::info!(
+                applied = outcome.applied,
+                seeded = outcome.seeded,
+                "database prepared"
+            );
+        }
+        let kv = bootstrap::open_kv(&settings).await?;
+        tracing::info!(
+            database = %settings.database.redacted_url(),
+            kv = kv.backend().as_str(),
+            "stores ready"
+        );
+        let state = AppState {
+            settings: Arc::clone(&settings),
+            db,
+            kv,
+        };
+        let addr = settings.server.bind_addr();
+        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(settings.server.port);
+        let server =
+            run(listener, state.clone()).map_err(|source| StartupError::Bind { addr, source })?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (for tests and embedding).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish within
+    /// `SERVER_SHUTDOWN_TIMEOUT` seconds) or until the server handle stops it.
+    ///
+    /// # Errors
+    /// The I/O error that ended serving.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.state.db.clone().close().await;
+        result
+    }
+
+    /// A handle to stop the server from elsewhere (tests).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let settings = Arc::clone(&state.settings);
+    let shutdown_secs = settings.server.shutdown_timeout_secs;
+    let workers = settings.server.workers;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let s = &settings;
+        App::new()
+            .app_data(data.clone())
+            .configure(|cfg| crate::routes::configure(cfg, s))
+            .default_service(web::to(fba_common::routing::not_found))
+            .wrap(cors(s))
+            .wrap(RequestContext::new(
+                &s.trace.header,
+                &s.i18n.default_language,
+                s.environment.is_prod(),
+            ))
+    })
+    .listen(listener)?
+    .shutdown_timeout(shutdown_secs);
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// FBA's CORS policy: configured origins, credentials, any method and header, `X-Request-ID`
+/// exposed, preflight cached 600 s. Off (a pass-through) when `MIDDLEWARE_CORS=false`.
+fn cors(settings: &Settings) -> Cors {
+    let c = &settings.cors;
+    if !c.enabled {
+        return Cors::default().allowed_origin_fn(|_, _| false);
+    }
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .supports_credentials()
+        .max_age(600)
+        .expose_headers(
+            c.expose_headers
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+    for origin in &c.allowed_origins {
+        if origin == "*" {
+            cors = cors.allow_any_origin().send_wildcard();
+        } else {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}

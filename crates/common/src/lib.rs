@@ -1,0 +1,24 @@
+//! # fba-common
+//!
+//! The web layer shared by every fba-rs crate, wire-compatible with FBA:
+//! - [`response`]: the `{"code","msg","data"}` envelope;
+//! - [`error`]: [`AppError`], mapped once to FBA's HTTP statuses and error bodies;
+//! - [`extract`]: JSON/query extractors whose failures are FBA's 422 bodies;
+//! - [`pagination`]: FBA's page-number pagination;
+//! - [`i18n`]: Fluent messages in `zh-CN` / `en-US`;
+//! - [`scope`], [`context`], [`middleware`]: trace id, language, client facts, access log;
+//! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`].
+
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod middleware;
+pub mod pagination;
+pub mod response;
+pub mod routing;
+pub mod scope;
+pub mod state;
+
+pub use error::{AppError, AppResult, FieldError};
+pub use state::AppState;

@@ -1,0 +1,169 @@
+//! The outermost fba middleware: request id, language, client facts, access log.
+//!
+//! Replaces FBA's Context, Access, I18n and State middlewares with one pass:
+//! 1. `X-Request-ID` present but not a UUID → 400 `{"code":400,"msg":"BAD_REQUEST","data":null}`;
+//!    absent → a new uuid4 (32 hex);
+//! 2. language from `Accept-Language`;
+//! 3. [`ClientInfo`] stored in the request extensions;
+//! 4. the rest of the request runs inside a [`RequestScope`] (trace id, language, prod flag);
+//! 5. the request id is echoed in the response header and one access line is logged.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use futures_util::future::LocalBoxFuture;
+
+use crate::context::{ClientInfo, client_ip};
+use crate::i18n;
+use crate::scope::RequestScope;
+
+/// Middleware factory; build it once from settings.
+#[derive(Clone)]
+pub struct RequestContext {
+    inner: Rc<Config>,
+}
+
+struct Config {
+    header: HeaderName,
+    default_language: &'static str,
+    production: bool,
+}
+
+impl RequestContext {
+    /// `header` is `TRACE_ID_REQUEST_HEADER_KEY`; an invalid name falls back to `X-Request-ID`.
+    pub fn new(header: &str, default_language: &str, production: bool) -> Self {
+        let header = HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes())
+            .unwrap_or_else(|_| HeaderName::from_static("x-request-id"));
+        Self {
+            inner: Rc::new(Config {
+                header,
+                default_language: i18n::canonical(default_language),
+                production,
+            }),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RequestContext
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = RequestContextService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RequestContextService {
+            service: Rc::new(service),
+            config: Rc::clone(&self.inner),
+        }))
+    }
+}
+
+/// The middleware service (see the module docs).
+pub struct RequestContextService<S> {
+    service: Rc<S>,
+    config: Rc<Config>,
+}
+
+impl<S, B> Service<ServiceRequest> for RequestContextService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let cfg = Rc::clone(&self.config);
+        let incoming = req.headers().get(&cfg.header).map(|v| {
+            v.to_str().ok().and_then(|s| {
+                uuid::Uuid::parse_str(s.trim())
+                    .ok()
+                    .map(|_| s.trim().to_owned())
+            })
+        });
+        let trace_id = match incoming {
+            Some(Some(valid)) => valid,
+            Some(None) => {
+                let resp = HttpResponse::BadRequest()
+                    .content_type("application/json")
+                    .body(r#"{"code":400,"msg":"BAD_REQUEST","data":null}"#);
+                return Box::pin(async move { Ok(req.into_response(resp)) });
+            }
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let language = i18n::resolve_language(
+            req.headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok()),
+            cfg.default_language,
+        );
+        let ip = client_ip(&req);
+        let user_agent = req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        req.extensions_mut().insert(ClientInfo {
+            trace_id: trace_id.clone(),
+            language,
+            ip: ip.clone(),
+            user_agent,
+            start_time: chrono::Utc::now(),
+            started,
+        });
+        let scope = Arc::new(RequestScope {
+            trace_id: trace_id.clone(),
+            language,
+            production: cfg.production,
+        });
+        let method = req.method().clone();
+        let path = req.path().to_owned();
+        let service = Rc::clone(&self.service);
+        Box::pin(async move {
+            // Errors of inner middleware are rendered inside the scope so they carry the trace id.
+            let result = scope
+                .run(async move {
+                    service.call(req).await.map_err(|err| {
+                        let resp = err.as_response_error().error_response();
+                        Error::from(actix_web::error::InternalError::from_response(
+                            err.to_string(),
+                            resp,
+                        ))
+                    })
+                })
+                .await;
+            let mut res = match result {
+                Ok(res) => res.map_into_boxed_body(),
+                Err(err) => return Err(err),
+            };
+            if let Ok(v) = HeaderValue::from_str(&trace_id) {
+                res.headers_mut().insert(cfg.header.clone(), v);
+            }
+            tracing::info!(
+                target: "fba::access",
+                trace_id = %trace_id,
+                ip = %ip,
+                method = %method,
+                status = res.status().as_u16(),
+                path = %path,
+                ms = format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+            );
+            Ok(res)
+        })
+    }
+}

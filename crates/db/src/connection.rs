@@ -1,0 +1,94 @@
+//! The relational database connection: one sea-orm pool for SQLite, PostgreSQL or MySQL/MariaDB.
+//!
+//! Owns connection options only; schema lives in `fba-migration`, queries in the domain crates.
+
+use std::time::Duration;
+
+use fba_core_conf::{DatabaseKind, DatabaseSettings, ExposeSecret};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+
+/// Why the database could not be reached or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create the directory for {path}: {source}")]
+    SqliteDir {
+        /// The directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Connecting or a start-up statement failed.
+    #[error("database {url}: {source}")]
+    Connect {
+        /// The URL with the password redacted.
+        url: String,
+        /// The driver error.
+        source: DbErr,
+    },
+}
+
+/// Opens the pool described by `settings` and checks it with one round trip.
+///
+/// For SQLite the file's directory is created, and WAL journaling, a busy timeout and foreign
+/// keys off (FBA has none) are set on every connection.
+///
+/// # Errors
+/// [`DbError`] when the directory cannot be created or the server does not answer.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbError> {
+    if let Some(dir) = settings.sqlite_path.as_ref().and_then(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::SqliteDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let mut opts = ConnectOptions::new(settings.url.expose_secret().to_owned());
+    if settings.kind == DatabaseKind::Sqlite {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(false)
+        });
+    }
+    let pool = &settings.pool;
+    let max = if settings.kind == DatabaseKind::Sqlite {
+        pool.max_connections.min(8)
+    } else {
+        pool.max_connections
+    };
+    opts.max_connections(max)
+        .min_connections(pool.min_connections.min(max))
+        .acquire_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .connect_timeout(Duration::from_secs(pool.acquire_timeout_secs))
+        .max_lifetime(Duration::from_secs(pool.max_lifetime_secs))
+        .idle_timeout(Duration::from_secs(600))
+        .sqlx_logging(settings.echo)
+        .sqlx_logging_level(tracing::log::LevelFilter::Info);
+    let db = Database::connect(opts)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: settings.redacted_url(),
+            source,
+        })?;
+    ping(&db).await.map_err(|source| DbError::Connect {
+        url: settings.redacted_url(),
+        source,
+    })?;
+    Ok(db)
+}
+
+/// One `SELECT 1` round trip.
+///
+/// # Errors
+/// The driver error when the database does not answer.
+pub async fn ping<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_string(backend, "SELECT 1"))
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,18 @@
+//! # fba-db
+//!
+//! Storage for fba-rs, chosen once from settings and hidden behind types that business code uses
+//! without knowing the backend:
+//! - [`connect`]: a sea-orm [`DatabaseConnection`](sea_orm::DatabaseConnection) to SQLite,
+//!   PostgreSQL or MySQL/MariaDB with the configured pool;
+//! - [`kv`]: the [`Kv`](kv::Kv) store for what FBA keeps in Redis (tokens, captcha, locks, rate
+//!   limits, cache, pub/sub), backed by Redis or by process memory;
+//! - [`snowflake`]: FBA-compatible snowflake ids with node ids leased through the Kv store;
+//! - [`testing`]: fresh, uniquely named databases for integration tests.
+
+pub mod connection;
+pub mod kv;
+pub mod snowflake;
+pub mod testing;
+
+pub use connection::{DbError, connect, ping};
+pub use kv::{Kv, KvError, SharedKv};
