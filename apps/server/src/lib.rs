@@ -11,4 +11,4 @@ mod routes;
 pub mod startup;
 pub mod telemetry;
 
-pub use startup::{Application, StartupError};
+pub use startup::{Application, RouteHook, StartupError};

@@ -43,6 +43,15 @@ impl Application {
     /// # Errors
     /// [`StartupError`] when a store is unreachable, a migration fails or the port is taken.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with(settings, None).await
+    }
+
+    /// Like [`Application::build`], with extra routes mounted beside fba's own (services that
+    /// embed fba-rs, and tests). They run behind the same middleware and error handling.
+    ///
+    /// # Errors
+    /// As [`Application::build`].
+    pub async fn build_with(settings: Settings, extra_routes: Option<RouteHook>) -> Result<Self, StartupError> {
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
         let outcome = bootstrap::migrate(&db).await?;
@@ -74,7 +83,7 @@ impl Application {
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
         let server =
-            run(listener, state.clone()).map_err(|source| StartupError::Bind { addr, source })?;
+            run(listener, state.clone(), extra_routes).map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
@@ -109,7 +118,10 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+/// Extra routes for [`Application::build_with`].
+pub type RouteHook = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+fn run(listener: TcpListener, state: AppState, extra_routes: Option<RouteHook>) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
@@ -118,7 +130,12 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         let s = &settings;
         App::new()
             .app_data(data.clone())
-            .configure(|cfg| crate::routes::configure(cfg, s))
+            .configure(|cfg| {
+                if let Some(hook) = &extra_routes {
+                    hook(cfg);
+                }
+                crate::routes::configure(cfg, s);
+            })
             .default_service(web::to(fba_common::routing::not_found))
             .wrap(cors(s))
             .wrap(RequestContext::new(

@@ -37,13 +37,16 @@ pub enum DbError {
 /// # Errors
 /// [`DbError`] when the directory cannot be created or the server does not answer.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbError> {
-    if let Some(dir) = settings.sqlite_path.as_ref().and_then(|p| p.parent()) {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::SqliteDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+    if let Some(dir) = settings
+        .sqlite_path
+        .as_ref()
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::SqliteDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
     let mut opts = ConnectOptions::new(settings.url.expose_secret().to_owned());
     if settings.kind == DatabaseKind::Sqlite {

@@ -410,10 +410,13 @@ mod tests {
         let (now, clock) = ticking_clock(EPOCH_MS + 10_000);
         let generator = SnowflakeGenerator::with_clock(0, 0, clock);
         let first = generator.next_id().unwrap();
-        let stepped_back_to = now.fetch_sub(20, Ordering::SeqCst) - 20;
+        let first_ms = SnowflakeParts::decode(first).unix_ms;
+        now.fetch_sub(20, Ordering::SeqCst);
         let second = generator.next_id().unwrap();
         assert!(second > first);
-        assert!(SnowflakeParts::decode(second).unix_ms > stepped_back_to + 19);
+        // It waited for the clock instead of reusing an older timestamp.
+        assert!(SnowflakeParts::decode(second).unix_ms >= first_ms);
+        assert!(now.load(Ordering::SeqCst) > first_ms);
     }
 
     #[test]
