@@ -51,7 +51,10 @@ impl Application {
     ///
     /// # Errors
     /// As [`Application::build`].
-    pub async fn build_with(settings: Settings, extra_routes: Option<RouteHook>) -> Result<Self, StartupError> {
+    pub async fn build_with(
+        settings: Settings,
+        extra_routes: Option<RouteHook>,
+    ) -> Result<Self, StartupError> {
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
         let outcome = bootstrap::migrate(&db).await?;
@@ -82,8 +85,8 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
-        let server =
-            run(listener, state.clone(), extra_routes).map_err(|source| StartupError::Bind { addr, source })?;
+        let server = run(listener, state.clone(), extra_routes)
+            .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
@@ -121,7 +124,11 @@ impl Application {
 /// Extra routes for [`Application::build_with`].
 pub type RouteHook = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
-fn run(listener: TcpListener, state: AppState, extra_routes: Option<RouteHook>) -> std::io::Result<Server> {
+fn run(
+    listener: TcpListener,
+    state: AppState,
+    extra_routes: Option<RouteHook>,
+) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;

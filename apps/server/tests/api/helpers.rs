@@ -1,0 +1,168 @@
+//! `TestApp`: the real fba-rs App on port 0 against a fresh database and the chosen Kv backend.
+//!
+//! Backend from `FBA_TEST_DATABASE` (sqlite by default) and `FBA_TEST_REDIS_URL` (in-process
+//! store when unset); each app gets its own database and its own Redis key namespace.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use fba_common::AppError;
+use fba_core_conf::{Settings, Source};
+use fba_db::testing::TestDatabase;
+use fba_server::{Application, RouteHook};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub app_state: fba_common::AppState,
+    handle: actix_web::dev::ServerHandle,
+    db: Option<TestDatabase>,
+}
+
+/// Settings pairs for a fresh test database plus the Redis of the environment.
+pub fn base_pairs(db: &TestDatabase) -> Vec<(String, String)> {
+    let mut pairs = vec![
+        ("DATABASE_URL".to_owned(), db.url().to_owned()),
+        ("SERVER_PORT".to_owned(), "0".to_owned()),
+        ("SERVER_WORKERS".to_owned(), "1".to_owned()),
+        ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
+    ];
+    if let Some(sqlite) = db.sqlite_path() {
+        pairs.push(("SQLITE_PATH".to_owned(), sqlite.display().to_string()));
+    }
+    if let Ok(redis) = std::env::var("FBA_TEST_REDIS_URL") {
+        if !redis.trim().is_empty() {
+            pairs.push(("REDIS_URL".to_owned(), redis));
+            pairs.push((
+                "REDIS_KEY_NAMESPACE".to_owned(),
+                format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            ));
+        }
+    }
+    pairs
+}
+
+/// Routes the tests mount beside fba's own, to exercise the shared error and extractor layer.
+fn test_routes() -> RouteHook {
+    Arc::new(|cfg: &mut web::ServiceConfig| {
+        #[derive(Debug, serde::Deserialize, serde::Serialize)]
+        struct Body {
+            username: String,
+            age: Option<u8>,
+        }
+        async fn echo(body: fba_common::extract::Json<Body>) -> actix_web::HttpResponse {
+            fba_common::response::ok(body.into_inner())
+        }
+        async fn fail(path: web::Path<String>) -> Result<actix_web::HttpResponse, AppError> {
+            Err(match path.as_str() {
+                "400" => AppError::BadRequest("bad".into()),
+                "401" => AppError::Unauthorized("Not authenticated".into()),
+                "401t" => AppError::TokenRejected("Token 无效".into()),
+                "403" => AppError::Forbidden("Permission Denied".into()),
+                "404" => AppError::NotFound("用户不存在".into()),
+                "409" => AppError::Conflict("用户名已注册".into()),
+                "429" => AppError::TooManyRequests {
+                    retry_after_secs: 60,
+                },
+                "40001" => AppError::Custom {
+                    code: 40001,
+                    msg: fba_common::i18n::t("error-captcha-error"),
+                },
+                "503" => AppError::Unavailable("database".into()),
+                _ => AppError::Internal("boom: secret detail".into()),
+            })
+        }
+        async fn item(pk: web::Path<i64>) -> actix_web::HttpResponse {
+            fba_common::response::ok(pk.into_inner())
+        }
+        async fn page(params: fba_common::pagination::PageParams) -> actix_web::HttpResponse {
+            let all: Vec<u64> = (1..=57).collect();
+            let items = params
+                .offset()
+                .map(|o| {
+                    all.iter()
+                        .skip(o as usize)
+                        .take(params.limit() as usize)
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
+            fba_common::response::ok(fba_common::pagination::Page::new(
+                items,
+                all.len() as u64,
+                &params,
+            ))
+        }
+        cfg.service(fba_common::routing::resource("/__test/echo").route(web::post().to(echo)))
+            .service(
+                fba_common::routing::resource("/__test/fail/{code}").route(web::get().to(fail)),
+            )
+            .service(fba_common::routing::resource("/__test/items/{pk}").route(web::get().to(item)))
+            .service(fba_common::routing::resource("/__test/page").route(web::get().to(page)));
+    })
+}
+
+impl TestApp {
+    /// Spawns the app with default settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Spawns the app with extra settings.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::create_from_env()
+            .await
+            .expect("test database");
+        let mut pairs = base_pairs(&db);
+        pairs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
+        let app = Application::build_with(settings, Some(test_routes()))
+            .await
+            .expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        let app_state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            app_state,
+            handle,
+            db: Some(db),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(db) = self.db.take() {
+            db.drop_database().await;
+        }
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let body = resp.json::<serde_json::Value>().await.expect("a JSON body");
+    (status, body)
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the fba-rs server on a real running App (one test binary for the app).
+
+mod envelope;
+mod health;
+mod helpers;
+mod settings;
