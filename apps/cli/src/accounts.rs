@@ -60,10 +60,10 @@ pub async fn create_superuser(
     if find_id(&txn, "username", username).await?.is_some() {
         return Err(AccountError::Taken(format!("username {username} is taken")));
     }
-    if let Some(email) = new.email {
-        if find_id(&txn, "email", email).await?.is_some() {
-            return Err(AccountError::Taken(format!("email {email} is taken")));
-        }
+    if let Some(email) = new.email
+        && find_id(&txn, "email", email).await?.is_some()
+    {
+        return Err(AccountError::Taken(format!("email {email} is taken")));
     }
     let now = Utc::now();
     let insert = Query::insert()

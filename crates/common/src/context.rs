@@ -98,7 +98,7 @@ impl UserAgentInfo {
             _ => "Other",
         };
         Self {
-            browser: join(r.name, &r.version),
+            browser: join(r.name, r.version),
             os: join(r.os, &r.os_version),
             device: Some(device.to_owned()),
         }

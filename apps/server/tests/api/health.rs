@@ -13,7 +13,7 @@ async fn health_reports_both_stores() {
     assert_eq!(body["data"]["status"], "ok");
     assert_eq!(body["data"]["database"], "ok");
     assert_eq!(body["data"]["kv"], "ok");
-    let expected_kv = if std::env::var("FBA_TEST_REDIS_URL").is_ok_and(|v| !v.is_empty()) {
+    let expected_kv = if crate::helpers::redis_url().is_some() {
         "redis"
     } else {
         "memory"

@@ -30,14 +30,12 @@ pub fn base_pairs(db: &TestDatabase) -> Vec<(String, String)> {
     if let Some(sqlite) = db.sqlite_path() {
         pairs.push(("SQLITE_PATH".to_owned(), sqlite.display().to_string()));
     }
-    if let Ok(redis) = std::env::var("FBA_TEST_REDIS_URL") {
-        if !redis.trim().is_empty() {
-            pairs.push(("REDIS_URL".to_owned(), redis));
-            pairs.push((
-                "REDIS_KEY_NAMESPACE".to_owned(),
-                format!("test:{}:", uuid::Uuid::new_v4().simple()),
-            ));
-        }
+    if let Some(redis) = redis_url() {
+        pairs.push(("REDIS_URL".to_owned(), redis));
+        pairs.push((
+            "REDIS_KEY_NAMESPACE".to_owned(),
+            format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        ));
     }
     pairs
 }
@@ -165,4 +163,11 @@ pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
     let status = resp.status().as_u16();
     let body = resp.json::<serde_json::Value>().await.expect("a JSON body");
     (status, body)
+}
+
+/// `FBA_TEST_REDIS_URL` when set and not empty.
+pub fn redis_url() -> Option<String> {
+    std::env::var("FBA_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }

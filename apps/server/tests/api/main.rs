@@ -1,4 +1,5 @@
 //! Integration tests of the fba-rs server on a real running App (one test binary for the app).
+#![allow(clippy::unwrap_used, missing_docs)]
 
 mod envelope;
 mod health;

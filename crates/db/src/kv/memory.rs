@@ -7,7 +7,7 @@
 //! value types, which `incr`/`set_nx`/`rate_limit` need.)
 //!
 //! Expiry is checked lazily on every access, and a sweeper task (spawned when a Tokio runtime
-//! is running) drops expired keys every [`SWEEP_INTERVAL`]; it holds only a weak reference and
+//! is running) drops expired keys every 5 seconds; it holds only a weak reference and
 //! stops when the last clone of the store is dropped. Pub/sub uses one
 //! `tokio::sync::broadcast` channel per channel name. Time is `tokio::time::Instant`, so tests
 //! with a paused Tokio clock see keys expire.
@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::{KeyTtl, Kv, KvBackend, KvError, RateDecision, Subscription};
 
 /// How often the sweeper drops expired keys and channels nobody listens to.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Messages a subscriber may fall behind before it loses the oldest.
 const CHANNEL_CAPACITY: usize = 1024;
@@ -108,7 +108,7 @@ impl MemoryKv {
     }
 
     /// Drops expired keys and channels without subscribers now (the sweeper does this every
-    /// [`SWEEP_INTERVAL`]).
+    /// 5 seconds).
     pub fn sweep(&self) {
         self.inner.sweep();
     }

@@ -114,7 +114,8 @@ pub trait Kv: Send + Sync + 'static {
     /// See [`Kv`].
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, KvError>;
 
-    /// Deletes every key starting with `prefix` (literal); returns how many were deleted.
+    /// Deletes every key starting with `prefix` (literal); returns how many were deleted. An
+    /// empty prefix deletes every key (of the namespace).
     ///
     /// # Errors
     /// See [`Kv`]; keys deleted before the error stay deleted.
