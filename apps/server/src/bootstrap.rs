@@ -17,6 +17,9 @@ pub enum BootstrapError {
     /// The Kv store (Redis) could not be reached.
     #[error("kv store: {0}")]
     Kv(#[from] KvError),
+    /// No snowflake node could be leased.
+    #[error("snowflake ids: {0}")]
+    Snowflake(#[from] fba_db::SnowflakeError),
 }
 
 /// What [`migrate`] did.
@@ -42,6 +45,27 @@ pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection,
 /// [`BootstrapError::Kv`] when Redis is configured but does not answer.
 pub async fn open_kv(settings: &Settings) -> Result<SharedKv, BootstrapError> {
     Ok(fba_db::kv::open(settings.redis.as_ref()).await?)
+}
+
+/// Starts the snowflake generator when enabled (node from settings or leased in the Kv store).
+///
+/// # Errors
+/// [`BootstrapError::Snowflake`] when every node is taken or the Kv store fails.
+pub async fn start_ids(
+    settings: &Settings,
+    kv: &SharedKv,
+) -> Result<Option<std::sync::Arc<fba_db::SnowflakeGenerator>>, BootstrapError> {
+    if !settings.snowflake.enabled {
+        return Ok(None);
+    }
+    let generator = fba_db::SnowflakeGenerator::start(&settings.snowflake, kv.clone()).await?;
+    let (dc, worker) = generator.node();
+    tracing::info!(
+        datacenter_id = dc,
+        worker_id = worker,
+        "snowflake ids enabled"
+    );
+    Ok(Some(std::sync::Arc::new(generator)))
 }
 
 /// Applies pending migrations; a database that had none applied before also gets FBA's test

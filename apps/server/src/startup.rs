@@ -71,10 +71,12 @@ impl Application {
             kv = kv.backend().as_str(),
             "stores ready"
         );
+        let ids = bootstrap::start_ids(&settings, &kv).await?;
         let state = AppState {
             settings: Arc::clone(&settings),
             db,
             kv,
+            ids,
         };
         let addr = settings.server.bind_addr();
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
@@ -111,6 +113,9 @@ impl Application {
     /// The I/O error that ended serving.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some(ids) = &self.state.ids {
+            ids.shutdown().await;
+        }
         let _ = self.state.db.clone().close().await;
         result
     }

@@ -4,7 +4,7 @@
 //! without knowing the backend:
 //! - [`connect`]: a sea-orm [`DatabaseConnection`](sea_orm::DatabaseConnection) to SQLite,
 //!   PostgreSQL or MySQL/MariaDB with the configured pool;
-//! - [`kv`]: the [`Kv`](kv::Kv) store for what FBA keeps in Redis (tokens, captcha, locks, rate
+//! - [`kv`]: the [`Kv`] store for what FBA keeps in Redis (tokens, captcha, locks, rate
 //!   limits, cache, pub/sub), backed by Redis or by process memory;
 //! - [`snowflake`]: FBA-compatible snowflake ids with node ids leased through the Kv store;
 //! - [`testing`]: fresh, uniquely named databases for integration tests.
@@ -16,3 +16,4 @@ pub mod testing;
 
 pub use connection::{DbError, connect, ping};
 pub use kv::{Kv, KvError, SharedKv};
+pub use snowflake::{SnowflakeError, SnowflakeGenerator};

@@ -82,3 +82,22 @@ async fn first_start_seeds_fba_test_data() {
     assert!(bcrypt::verify("123456", &hash).unwrap());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn snowflake_mode_leases_a_node_and_makes_fba_layout_ids() {
+    let app = TestApp::spawn_with(&[("DATABASE_PK_MODE", "snowflake")]).await;
+    let ids = app.app_state.ids.clone().expect("snowflake generator");
+    let (dc, worker) = ids.node();
+    let key = fba_db::snowflake::node_key("fba:snowflake", dc, worker);
+    let lease = app.app_state.kv.get(&key).await.unwrap();
+    assert!(
+        lease.is_some_and(|v| v.starts_with("pid:")),
+        "node lease in the Kv store"
+    );
+    let a = app.app_state.next_id().unwrap().unwrap();
+    let b = app.app_state.next_id().unwrap().unwrap();
+    assert!(b > a);
+    let parts = fba_db::snowflake::SnowflakeParts::decode(a);
+    assert_eq!((parts.datacenter_id, parts.worker_id), (dc, worker));
+    app.stop().await;
+}
