@@ -10,6 +10,7 @@
 //! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`].
 
 pub mod context;
+pub mod datetime;
 pub mod error;
 pub mod extract;
 pub mod i18n;
@@ -18,6 +19,7 @@ pub mod pagination;
 pub mod response;
 pub mod routing;
 pub mod scope;
+pub mod security;
 pub mod state;
 
 pub use error::{AppError, AppResult, FieldError};

@@ -1,0 +1,1 @@
+//! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.

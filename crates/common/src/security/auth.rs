@@ -1,0 +1,445 @@
+//! Request authentication as FBA's JWT middleware does it, plus the extractors handlers use.
+//!
+//! [`JwtAuth`] checks every request that carries `Authorization: Bearer <token>` (except the
+//! whitelisted paths): signature and expiry, the session's key in the Kv store
+//! (`fba:token:{uid}:{session}` must hold this very token), then the user (from the Kv cache
+//! `fba:user:{uid}`, else the [`AuthStore`]) and its status, dept and roles. A failure answers
+//! at once with FBA's 401/403 body. A request without the header passes on anonymously; the
+//! [`AuthUser`], [`SuperUser`] and [`Perm`] extractors then refuse it where a route needs a user.
+
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+use regex::Regex;
+
+use super::{AuthStore, CurrentUser, JwtCodec, Rbac, TokenClaims};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+/// Everything authentication needs, built once at start-up.
+pub struct Security {
+    /// Token codec.
+    pub jwt: JwtCodec,
+    /// Database side of authentication.
+    pub store: Arc<dyn AuthStore>,
+    /// The RBAC enforcer.
+    pub rbac: Arc<Rbac>,
+    exclude: Vec<String>,
+    exclude_patterns: Vec<Regex>,
+}
+
+impl std::fmt::Debug for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Security")
+            .field("exclude", &self.exclude)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Security {
+    /// Builds the codec, compiles the whitelist patterns and loads the RBAC policy.
+    ///
+    /// # Errors
+    /// An invalid `TOKEN_REQUEST_PATH_EXCLUDE_PATTERN` regex, or a database failure.
+    pub async fn new(
+        settings: &fba_core_conf::Settings,
+        store: Arc<dyn AuthStore>,
+    ) -> AppResult<Self> {
+        let exclude_patterns = settings
+            .token
+            .request_path_exclude_pattern
+            .iter()
+            .map(|p| {
+                Regex::new(&format!("^(?:{p})")).map_err(|e| {
+                    AppError::Internal(format!("TOKEN_REQUEST_PATH_EXCLUDE_PATTERN {p:?}: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            jwt: JwtCodec::new(&settings.token),
+            rbac: Arc::new(Rbac::load(Arc::clone(&store)).await?),
+            store,
+            exclude: settings.token.request_path_exclude.clone(),
+            exclude_patterns,
+        })
+    }
+
+    /// Whether an `Authorization` header is ignored on `path`.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.exclude.iter().any(|p| p == path)
+            || self.exclude_patterns.iter().any(|r| r.is_match(path))
+    }
+}
+
+/// An authenticated request: the user, its session and token.
+#[derive(Debug, Clone)]
+pub struct AuthContext {
+    /// The user with relations.
+    pub user: Arc<CurrentUser>,
+    /// The session id from the token.
+    pub session_uuid: String,
+    /// The raw access token.
+    pub token: String,
+}
+
+/// Kv key of an access token: `{TOKEN_REDIS_PREFIX}:{uid}:{session}`.
+pub fn token_key(state: &AppState, user_id: i64, session: &str) -> String {
+    format!("{}:{user_id}:{session}", state.settings.token.redis_prefix)
+}
+
+/// Kv key of a cached user: `{JWT_USER_REDIS_PREFIX}:{uid}`.
+pub fn user_cache_key(state: &AppState, user_id: i64) -> String {
+    format!("{}:{user_id}", state.settings.token.user_redis_prefix)
+}
+
+/// The bearer token of an `Authorization` value (`Bearer xxx`, scheme case-insensitive).
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Validates an access token and loads its user (FBA's `jwt_authentication`).
+///
+/// # Errors
+/// 401 `Token 无效` / `Token 已过期` / `Token 已失效`, 403 for a locked user, dept or roles,
+/// 503 when the Kv store or the database is down.
+pub async fn authenticate(
+    state: &AppState,
+    security: &Security,
+    token: &str,
+) -> AppResult<AuthContext> {
+    let claims: TokenClaims = security.jwt.decode(token)?;
+    let user_id = claims.user_id()?;
+    let stored = state
+        .kv
+        .get(&token_key(state, user_id, &claims.session_uuid))
+        .await?;
+    match stored {
+        None => return Err(AppError::TokenRejected("Token 已过期".to_owned())),
+        Some(t) if t != token => return Err(AppError::TokenRejected("Token 已失效".to_owned())),
+        Some(_) => {}
+    }
+    let user = load_cached_user(state, security, user_id)
+        .await?
+        .ok_or_else(|| AppError::TokenRejected("Token 无效".to_owned()))?;
+    check_user_usable(&user)?;
+    Ok(AuthContext {
+        user: Arc::new(user),
+        session_uuid: claims.session_uuid,
+        token: token.to_owned(),
+    })
+}
+
+/// The user from the Kv cache, else from the store (then cached for a token lifetime).
+///
+/// # Errors
+/// A Kv or database failure.
+pub async fn load_cached_user(
+    state: &AppState,
+    security: &Security,
+    user_id: i64,
+) -> AppResult<Option<CurrentUser>> {
+    let key = user_cache_key(state, user_id);
+    if let Some(json) = state.kv.get(&key).await? {
+        match serde_json::from_str::<CurrentUser>(&json) {
+            Ok(user) => return Ok(Some(user)),
+            Err(e) => tracing::warn!(user_id, error = %e, "unreadable cached user; reloading"),
+        }
+    }
+    let Some(user) = security.store.load_user(user_id).await? else {
+        return Ok(None);
+    };
+    let json = serde_json::to_string(&user).map_err(AppError::internal)?;
+    let ttl = std::time::Duration::from_secs(state.settings.token.expire_secs);
+    state.kv.set(&key, &json, Some(ttl)).await?;
+    Ok(Some(user))
+}
+
+/// Drops the cached user so the next request reloads it.
+///
+/// # Errors
+/// A Kv failure.
+pub async fn invalidate_user(state: &AppState, user_id: i64) -> AppResult<()> {
+    state.kv.del(&user_cache_key(state, user_id)).await?;
+    Ok(())
+}
+
+/// FBA's checks on a loaded user: locked user, locked or deleted dept, all roles locked.
+///
+/// # Errors
+/// 403 with FBA's message.
+pub fn check_user_usable(user: &CurrentUser) -> AppResult<()> {
+    if user.status == 0 {
+        return Err(AppError::Forbidden(
+            "用户已被锁定，请联系系统管理员".to_owned(),
+        ));
+    }
+    if let Some(dept) = &user.dept {
+        if dept.del_flag {
+            return Err(AppError::Forbidden(
+                "用户所属部门已被删除，请联系系统管理员".to_owned(),
+            ));
+        }
+        if dept.status == 0 {
+            return Err(AppError::Forbidden(
+                "用户所属部门已被锁定，请联系系统管理员".to_owned(),
+            ));
+        }
+    }
+    if !user.roles.is_empty() && user.enabled_roles().next().is_none() {
+        return Err(AppError::Forbidden(
+            "用户所属角色已被锁定，请联系系统管理员".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The JWT middleware (see the module docs). Needs `web::Data<AppState>` and
+/// `web::Data<Security>` in the app.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JwtAuth;
+
+impl<S, B> Transform<S, ServiceRequest> for JwtAuth
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Transform = JwtAuthService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(JwtAuthService {
+            service: Rc::new(service),
+        }))
+    }
+}
+
+/// The service of [`JwtAuth`].
+pub struct JwtAuthService<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for JwtAuthService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<BoxBody>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer)
+            .map(str::to_owned);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let security = req.app_data::<web::Data<Security>>().cloned();
+        Box::pin(async move {
+            if let (Some(token), Some(state), Some(security)) = (token, state, security)
+                && !security.is_excluded(req.path())
+            {
+                match authenticate(&state, &security, &token).await {
+                    Ok(ctx) => {
+                        req.extensions_mut().insert(Arc::new(ctx));
+                    }
+                    Err(e) => return Ok(req.into_response(e.error_response())),
+                }
+            }
+            service
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body)
+        })
+    }
+}
+
+fn auth_context(req: &HttpRequest) -> AppResult<Arc<AuthContext>> {
+    req.extensions()
+        .get::<Arc<AuthContext>>()
+        .cloned()
+        .ok_or_else(|| AppError::Unauthorized("Not authenticated".to_owned()))
+}
+
+/// An authenticated user (FBA `DependsJwtAuth`): 401 `Not authenticated` without a token.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Arc<AuthContext>);
+
+impl AuthUser {
+    /// The user.
+    pub fn user(&self) -> &CurrentUser {
+        &self.0.user
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(auth_context(req).map(AuthUser))
+    }
+}
+
+/// A superuser who is also staff (FBA `DependsSuperUser`): 401 without a token, 403
+/// `Permission Denied` otherwise.
+#[derive(Debug, Clone)]
+pub struct SuperUser(pub Arc<AuthContext>);
+
+impl FromRequest for SuperUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(auth_context(req).and_then(|ctx| {
+            if ctx.user.is_superuser && ctx.user.is_staff {
+                Ok(SuperUser(ctx))
+            } else {
+                Err(AppError::Forbidden("Permission Denied".to_owned()))
+            }
+        }))
+    }
+}
+
+/// A permission code a route requires; declare one with [`crate::permission!`].
+pub trait PermCode: 'static {
+    /// The code, e.g. `sys:user:del`.
+    const CODE: &'static str;
+}
+
+/// Declares a [`PermCode`] marker type: `permission!(SysUserDel = "sys:user:del");`.
+#[macro_export]
+macro_rules! permission {
+    ($(#[$meta:meta])* $name:ident = $code:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl $crate::security::PermCode for $name {
+            const CODE: &'static str = $code;
+        }
+    };
+}
+
+/// An authenticated user allowed `P::CODE` by RBAC (FBA `RequestPermission` + `DependsRBAC`).
+#[derive(Debug, Clone)]
+pub struct Perm<P: PermCode> {
+    /// The authenticated request.
+    pub auth: Arc<AuthContext>,
+    _code: PhantomData<P>,
+}
+
+/// FBA's RBAC decision for `user` calling `method` on a route that requires `code`.
+///
+/// # Errors
+/// 403 with FBA's message for each refusal.
+pub fn authorize(
+    state: &AppState,
+    rbac: &Rbac,
+    user: &CurrentUser,
+    method: &actix_web::http::Method,
+    code: Option<&str>,
+) -> AppResult<()> {
+    if user.is_superuser {
+        return Ok(());
+    }
+    let roles: Vec<_> = user.enabled_roles().collect();
+    if roles.is_empty() {
+        return Err(AppError::Forbidden(
+            "用户所属角色已被锁定，请联系系统管理员".to_owned(),
+        ));
+    }
+    if roles.iter().all(|r| r.menus.is_empty()) {
+        return Err(AppError::Forbidden(
+            "用户未分配菜单，请联系系统管理员".to_owned(),
+        ));
+    }
+    if method != actix_web::http::Method::GET
+        && method != actix_web::http::Method::OPTIONS
+        && !user.is_staff
+    {
+        return Err(AppError::Forbidden(
+            "用户已被禁止后台管理操作，请联系系统管理员".to_owned(),
+        ));
+    }
+    let rbac_settings = &state.settings.rbac;
+    let Some(code) = code else { return Ok(()) };
+    if !rbac_settings.role_menu_mode || rbac_settings.role_menu_exclude.iter().any(|c| c == code) {
+        return Ok(());
+    }
+    if roles.iter().any(|r| rbac.role_has(r.id, code)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("Permission Denied".to_owned()))
+    }
+}
+
+impl<P: PermCode> FromRequest for Perm<P> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = auth_context(req).and_then(|ctx| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal("AppState missing".to_owned()))?;
+            let security = req
+                .app_data::<web::Data<Security>>()
+                .ok_or_else(|| AppError::Internal("Security missing".to_owned()))?;
+            authorize(
+                state,
+                &security.rbac,
+                &ctx.user,
+                req.method(),
+                Some(P::CODE),
+            )?;
+            Ok(Perm {
+                auth: ctx,
+                _code: PhantomData,
+            })
+        });
+        ready(result)
+    }
+}
+
+/// The user of an optional `Authorization` header (routes that work with or without one).
+#[derive(Debug, Clone)]
+pub struct MaybeAuthUser(pub Option<Arc<AuthContext>>);
+
+impl FromRequest for MaybeAuthUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(MaybeAuthUser(auth_context(req).ok())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
+    }
+}
