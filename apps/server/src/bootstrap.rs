@@ -17,6 +17,9 @@ pub enum BootstrapError {
     /// The Kv store (Redis) could not be reached.
     #[error("kv store: {0}")]
     Kv(#[from] KvError),
+    /// Authentication could not be set up (RBAC policy load, whitelist patterns).
+    #[error("security: {0}")]
+    Security(#[from] fba_common::AppError),
     /// No snowflake node could be leased.
     #[error("snowflake ids: {0}")]
     Snowflake(#[from] fba_db::SnowflakeError),
@@ -66,6 +69,22 @@ pub async fn start_ids(
         "snowflake ids enabled"
     );
     Ok(Some(std::sync::Arc::new(generator)))
+}
+
+/// Builds authentication (JWT codec, RBAC policy from the database) and starts the watcher
+/// that reloads the policy when another replica announces a change.
+///
+/// # Errors
+/// [`BootstrapError::Security`] when the policy cannot be loaded.
+pub async fn security(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    kv: &SharedKv,
+) -> Result<fba_common::security::Security, BootstrapError> {
+    let store = std::sync::Arc::new(fba_admin::service::auth_store::DbAuthStore::new(db.clone()));
+    let security = fba_common::security::Security::new(settings, store).await?;
+    security.rbac.watch(kv).await?;
+    Ok(security)
 }
 
 /// Applies pending migrations; a database that had none applied before also gets FBA's test

@@ -34,6 +34,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    security: web::Data<fba_common::security::Security>,
 }
 
 impl Application {
@@ -72,6 +73,8 @@ impl Application {
             "stores ready"
         );
         let ids = bootstrap::start_ids(&settings, &kv).await?;
+        fba_common::datetime::set_timezone(settings.time.timezone);
+        let security = web::Data::new(bootstrap::security(&settings, &db, &kv).await?);
         let state = AppState {
             settings: Arc::clone(&settings),
             db,
@@ -87,12 +90,13 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
-        let server = run(listener, state.clone(), extra_routes)
+        let server = run(listener, state.clone(), security.clone(), extra_routes)
             .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
             state,
+            security,
         })
     }
 
@@ -120,6 +124,11 @@ impl Application {
         result
     }
 
+    /// Authentication (JWT codec, RBAC) of this app (for tests and embedding).
+    pub fn security(&self) -> web::Data<fba_common::security::Security> {
+        self.security.clone()
+    }
+
     /// A handle to stop the server from elsewhere (tests).
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
@@ -132,6 +141,7 @@ pub type RouteHook = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 fn run(
     listener: TcpListener,
     state: AppState,
+    security: web::Data<fba_common::security::Security>,
     extra_routes: Option<RouteHook>,
 ) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
@@ -142,6 +152,7 @@ fn run(
         let s = &settings;
         App::new()
             .app_data(data.clone())
+            .app_data(security.clone())
             .configure(|cfg| {
                 if let Some(hook) = &extra_routes {
                     hook(cfg);

@@ -15,6 +15,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub app_state: fba_common::AppState,
+    pub security: actix_web::web::Data<fba_common::security::Security>,
     handle: actix_web::dev::ServerHandle,
     db: Option<TestDatabase>,
 }
@@ -124,6 +125,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state().clone();
+        let security = app.security();
         tokio::spawn(app.run_until_stopped());
         Self {
             address,
@@ -132,9 +134,36 @@ impl TestApp {
                 .build()
                 .expect("client"),
             app_state,
+            security,
             handle,
             db: Some(db),
         }
+    }
+
+    /// An access token for `user_id` made directly through the session service (no login
+    /// request): for tests of routes behind authentication.
+    pub async fn token_for(&self, user_id: i64) -> String {
+        let session = fba_admin::service::token::create_session(
+            &self.app_state,
+            &self.security,
+            user_id,
+            true,
+            &serde_json::json!({"username": "test", "nickname": "test", "ip": "127.0.0.1", "os": "Linux", "browser": "test", "device": "PC", "last_login_time": "2026-01-01 00:00:00"}),
+            true,
+        )
+        .await
+        .expect("session");
+        session.access.token
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub fn url(&self, path: &str) -> String {

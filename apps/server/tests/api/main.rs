@@ -1,7 +1,11 @@
 //! Integration tests of the fba-rs server on a real running App (one test binary for the app).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod auth;
 mod envelope;
 mod health;
 mod helpers;
+mod login_log;
+mod sessions;
 mod settings;
+mod user_me;

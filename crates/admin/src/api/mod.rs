@@ -1,8 +1,11 @@
 //! The admin core's HTTP layer: actix-web handlers (extract, call one service function, wrap
-//! the result in FBA's envelope) and [`configure`], which registers them. No SQL, no business
-//! rules.
+//! the result in FBA's envelope) and [`configure`], which registers them under the API prefix.
+//! Files mirror FBA's route tree: `v1/auth.rs` is `/api/v1/auth/*`, `v1/sys/user.rs` is
+//! `/api/v1/sys/users/*`. No SQL, no business rules.
 
-/// Registers the admin core's routes on `cfg`.
-///
-/// Registers nothing yet: the routes are added by the auth and user issues.
-pub fn configure(_cfg: &mut actix_web::web::ServiceConfig) {}
+pub mod v1;
+
+/// Registers the admin core's routes on `cfg` (mounted under `FASTAPI_API_V1_PATH`).
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    v1::configure(cfg);
+}

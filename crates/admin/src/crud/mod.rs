@@ -1,1 +1,3 @@
 //! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.
+
+pub mod user;

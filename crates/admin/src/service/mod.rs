@@ -1,2 +1,5 @@
 //! Business rules and transactions of the admin core, composed from [`crate::crud`] calls on
 //! `&impl ConnectionTrait`. No HTTP types.
+
+pub mod auth_store;
+pub mod token;

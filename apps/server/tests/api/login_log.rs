@@ -1,0 +1,1 @@
+//! Tests of login_log (being written).

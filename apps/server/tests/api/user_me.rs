@@ -1,0 +1,1 @@
+//! Tests of user_me (being written).

@@ -1,0 +1,10 @@
+//! `/api/v1/logs/*`: login and operation logs.
+
+use actix_web::web;
+
+pub mod login_log;
+
+/// Registers the `/logs` routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("/login").configure(login_log::configure));
+}
