@@ -17,6 +17,8 @@ pub struct TestApp {
     pub app_state: fba_common::AppState,
     pub security: actix_web::web::Data<fba_common::security::Security>,
     handle: actix_web::dev::ServerHandle,
+    database_url: String,
+    redis_namespace: Option<String>,
     db: Option<TestDatabase>,
 }
 
@@ -74,6 +76,10 @@ fn test_routes() -> RouteHook {
         async fn item(pk: web::Path<i64>) -> actix_web::HttpResponse {
             fba_common::response::ok(pk.into_inner())
         }
+        fba_common::permission!(SysUserDel = "sys:user:del");
+        async fn guarded(p: fba_common::security::Perm<SysUserDel>) -> actix_web::HttpResponse {
+            fba_common::response::ok(p.auth.user.username.clone())
+        }
         async fn page(params: fba_common::pagination::PageParams) -> actix_web::HttpResponse {
             let all: Vec<u64> = (1..=57).collect();
             let items = params
@@ -97,7 +103,13 @@ fn test_routes() -> RouteHook {
                 fba_common::routing::resource("/__test/fail/{code}").route(web::get().to(fail)),
             )
             .service(fba_common::routing::resource("/__test/items/{pk}").route(web::get().to(item)))
-            .service(fba_common::routing::resource("/__test/page").route(web::get().to(page)));
+            .service(fba_common::routing::resource("/__test/page").route(web::get().to(page)))
+            .service(
+                fba_common::routing::resource("/api/v1/__test/perm")
+                    .wrap(fba_common::security::JwtAuth)
+                    .route(web::get().to(guarded))
+                    .route(web::post().to(guarded)),
+            );
     })
 }
 
@@ -119,6 +131,13 @@ impl TestApp {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
+        Self::start(settings, Some(db)).await
+    }
+
+    async fn start(settings: Settings, db: Option<TestDatabase>) -> Self {
+        let database_url =
+            fba_core_conf::ExposeSecret::expose_secret(&settings.database.url).to_owned();
+        let redis_namespace = settings.redis.as_ref().map(|r| r.key_namespace.clone());
         let app = Application::build_with(settings, Some(test_routes()))
             .await
             .expect("app builds");
@@ -136,7 +155,9 @@ impl TestApp {
             app_state,
             security,
             handle,
-            db: Some(db),
+            database_url,
+            redis_namespace,
+            db,
         }
     }
 
@@ -176,6 +197,27 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A second server (replica) on the same database and the same Redis namespace as `other`.
+    pub async fn spawn_sharing(other: &TestApp, redis: &str) -> Self {
+        let mut pairs = vec![
+            ("DATABASE_URL".to_owned(), other.database_url.clone()),
+            ("SERVER_PORT".to_owned(), "0".to_owned()),
+            ("SERVER_WORKERS".to_owned(), "1".to_owned()),
+            ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
+            ("REDIS_URL".to_owned(), redis.to_owned()),
+        ];
+        if let Some(ns) = &other.redis_namespace {
+            pairs.push(("REDIS_KEY_NAMESPACE".to_owned(), ns.clone()));
+        }
+        let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
+        Self::start(settings, None).await
+    }
+
+    /// Stops a replica made by [`TestApp::spawn_sharing`] (the database belongs to the first).
+    pub async fn stop_shared(self) {
+        self.handle.stop(true).await;
     }
 
     /// Stops the server and drops its database.

@@ -6,6 +6,7 @@ mod envelope;
 mod health;
 mod helpers;
 mod login_log;
+mod rbac;
 mod sessions;
 mod settings;
 mod user_me;
