@@ -2,10 +2,15 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod auth;
+mod data_permission;
+mod dept_user;
 mod envelope;
 mod health;
 mod helpers;
 mod login_log;
+mod menu_role;
+mod monitor;
+mod opera_log;
 mod rbac;
 mod sessions;
 mod settings;

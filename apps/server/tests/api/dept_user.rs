@@ -1,0 +1,1 @@
+//! Tests of dept_user (being written).

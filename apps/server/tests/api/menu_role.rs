@@ -1,0 +1,1 @@
+//! Tests of menu_role (being written).

@@ -1,0 +1,1 @@
+//! Tests of opera_log (being written).

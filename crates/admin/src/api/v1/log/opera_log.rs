@@ -1,0 +1,6 @@
+//! Routes of `log/opera_log` (being written).
+
+use actix_web::web;
+
+/// Registers the routes of this module.
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
