@@ -10,8 +10,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         fba_common::routing::resource("/health").route(web::get().to(crate::health::health)),
     );
     crate::openapi::configure(cfg, &settings.api);
-    // Domain crates (admin, task, plugins, agent) mount their routes under the v1 prefix here.
+    // Domain crates (admin, then task, plugins, agent) mount their routes under the v1 prefix,
+    // behind FBA's JWT middleware. `/auth/codes` is registered before the `/auth` scope.
     cfg.service(
-        web::scope(&settings.api.v1_path).default_service(web::to(fba_common::routing::not_found)),
+        web::scope(&settings.api.v1_path)
+            .wrap(fba_common::security::JwtAuth)
+            .configure(fba_admin::api::v1::codes::configure)
+            .configure(fba_admin::configure)
+            .default_service(web::to(fba_common::routing::not_found)),
     );
 }

@@ -1,3 +1,4 @@
 //! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.
 
+pub mod password_history;
 pub mod user;

@@ -1,4 +1,6 @@
 //! Request and response types of the admin API, with FBA's JSON field names; requests are
 //! validated here, at the edge. No queries, no business rules.
 
+pub mod session;
 pub mod user;
+pub mod user_me;

@@ -2,4 +2,7 @@
 //! `&impl ConnectionTrait`. No HTTP types.
 
 pub mod auth_store;
+pub mod password_policy;
+pub mod session_monitor;
 pub mod token;
+pub mod user_me;

@@ -3,6 +3,7 @@
 use actix_web::web;
 
 pub mod auth;
+pub mod codes;
 pub mod log;
 pub mod monitor;
 pub mod sys;

@@ -1,0 +1,25 @@
+//! `GET /api/v1/auth/codes`: the caller's permission codes (vben's access codes).
+//!
+//! Registered at the v1 level (see [`configure`]) beside the `/auth` scope, which another module
+//! owns; mount it before that scope.
+
+use actix_web::{HttpResponse, web};
+use fba_common::routing::resource;
+use fba_common::security::AuthUser;
+use fba_common::{AppResult, AppState, response};
+
+use crate::service::user_me;
+
+/// `GET /auth/codes`: a JSON array of unique permission codes.
+///
+/// # Errors
+/// 401 without a token; a database failure (superusers).
+pub async fn codes(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let codes = user_me::permission_codes(&state, auth.user()).await?;
+    Ok(response::ok(codes))
+}
+
+/// Registers `/auth/codes` (relative to the v1 prefix).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/auth/codes").route(web::get().to(codes)));
+}

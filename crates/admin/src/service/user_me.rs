@@ -1,0 +1,176 @@
+//! What the authenticated user may change about itself (nickname, avatar, e-mail, password)
+//! and its permission codes. Every write commits before returning and drops the cached user
+//! (`fba:user:{id}`) so the next request sees the change; a password change also ends every
+//! session of the user. Returns the number of `sys_user` rows updated (0 → FBA's soft failure).
+//!
+//! The `sys_user` updates are small enough to live here as one private helper; they belong in
+//! `crud::user` once that module grows an update API.
+
+use chrono::Utc;
+use fba_common::security::{CurrentUser, hash_password, invalidate_user, verify_password};
+use fba_common::{AppError, AppResult, AppState};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
+};
+
+use crate::crud;
+use crate::model::sys_user;
+use crate::schema::user_me::{Avatar, EmailChange, Nickname, PasswordChange};
+use crate::service::{password_policy, token};
+
+/// Kv prefix of the e-mail verification codes (FBA's `EMAIL_CAPTCHA_REDIS_PREFIX`); the key is
+/// `{prefix}:{client ip}`.
+pub const EMAIL_CAPTCHA_PREFIX: &str = "fba:email:captcha";
+
+/// Length of a bcrypt salt string (`$2b$12$` + 22 characters), stored in `sys_user.salt`.
+const BCRYPT_SALT_LEN: usize = 29;
+
+/// `UPDATE sys_user SET <changes>, updated_time = now WHERE id = user_id`; rows updated.
+async fn update_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    mut changes: sys_user::ActiveModel,
+) -> Result<u64, DbErr> {
+    changes.updated_time = ActiveValue::Set(Some(Utc::now()));
+    Ok(sys_user::Entity::update_many()
+        .set(changes)
+        .filter(sys_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Sets the user's nickname.
+///
+/// # Errors
+/// A database or Kv failure.
+pub async fn update_nickname(
+    state: &AppState,
+    user_id: i64,
+    nickname: &Nickname,
+) -> AppResult<u64> {
+    let changes = sys_user::ActiveModel {
+        nickname: ActiveValue::Set(nickname.as_str().to_owned()),
+        ..Default::default()
+    };
+    let count = update_user(&state.db, user_id, changes).await?;
+    invalidate_user(state, user_id).await?;
+    Ok(count)
+}
+
+/// Sets the user's avatar.
+///
+/// # Errors
+/// A database or Kv failure.
+pub async fn update_avatar(state: &AppState, user_id: i64, avatar: &Avatar) -> AppResult<u64> {
+    let changes = sys_user::ActiveModel {
+        avatar: ActiveValue::Set(Some(avatar.as_str().to_owned())),
+        ..Default::default()
+    };
+    let count = update_user(&state.db, user_id, changes).await?;
+    invalidate_user(state, user_id).await?;
+    Ok(count)
+}
+
+/// Sets the user's e-mail once the code sent to `client_ip`'s request matches; the code is
+/// used up only when the address is stored.
+///
+/// # Errors
+/// 400 `验证码已失效，请重新获取` when no code is pending for `client_ip`, 40001 when it does
+/// not match, 409 when another user has the address; a database or Kv failure.
+pub async fn update_email(
+    state: &AppState,
+    user_id: i64,
+    client_ip: &str,
+    change: &EmailChange,
+) -> AppResult<u64> {
+    let key = format!("{EMAIL_CAPTCHA_PREFIX}:{client_ip}");
+    let Some(expected) = state.kv.get(&key).await? else {
+        return Err(AppError::BadRequest("验证码已失效，请重新获取".to_owned()));
+    };
+    if expected != change.captcha {
+        return Err(AppError::Custom {
+            code: 40001,
+            msg: fba_common::i18n::t("error-captcha-error"),
+        });
+    }
+    let changes = sys_user::ActiveModel {
+        email: ActiveValue::Set(Some(change.email.as_str().to_owned())),
+        ..Default::default()
+    };
+    let count = match update_user(&state.db, user_id, changes).await {
+        Ok(count) => count,
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(AppError::Conflict("邮箱已被绑定".to_owned()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    state.kv.del(&key).await?;
+    invalidate_user(state, user_id).await?;
+    Ok(count)
+}
+
+/// Changes the user's password: checks the old one (skipped when the account has none, as
+/// FBA), the confirmation and the policy, stores the new hash with a history row in one
+/// transaction, then ends every session of the user and drops its cache.
+///
+/// # Errors
+/// 400 `原密码错误`, `两次密码输入不一致` or a policy message; a database or Kv failure.
+pub async fn update_password(
+    state: &AppState,
+    user_id: i64,
+    change: &PasswordChange,
+) -> AppResult<u64> {
+    let Some(user) = crud::user::get(&state.db, user_id).await? else {
+        return Ok(0);
+    };
+    if let Some(hash) = user.password.as_deref().filter(|h| !h.is_empty())
+        && !verify_password(&change.old_password, Some(hash)).await?
+    {
+        return Err(AppError::BadRequest("原密码错误".to_owned()));
+    }
+    if change.new_password != change.confirm_password {
+        return Err(AppError::BadRequest("两次密码输入不一致".to_owned()));
+    }
+    let security = &state.settings.user_security;
+    password_policy::validate_new_password(&state.db, security, user_id, &change.new_password)
+        .await?;
+    let hash = hash_password(&change.new_password, security.bcrypt_cost).await?;
+    let salt = hash
+        .get(..BCRYPT_SALT_LEN)
+        .map(|s| s.as_bytes().to_vec())
+        .ok_or_else(|| AppError::Internal("bcrypt produced a short hash".to_owned()))?;
+    let history_id = state.next_id()?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let changes = sys_user::ActiveModel {
+        password: ActiveValue::Set(Some(hash.clone())),
+        salt: ActiveValue::Set(Some(salt)),
+        last_password_changed_time: ActiveValue::Set(Some(now)),
+        ..Default::default()
+    };
+    let count = update_user(&txn, user_id, changes).await?;
+    if count > 0 {
+        crud::password_history::create(&txn, history_id, user_id, &hash, now).await?;
+    }
+    txn.commit().await?;
+    if count > 0 {
+        token::revoke_user_sessions(state, user_id).await?;
+    }
+    invalidate_user(state, user_id).await?;
+    Ok(count)
+}
+
+/// The permission codes of `user` (FBA `GET /auth/codes`): a superuser has the codes of every
+/// enabled menu, anyone else those of the enabled menus of its enabled roles. Sorted, unique.
+///
+/// # Errors
+/// A database failure (superusers only; others are answered from the cached user).
+pub async fn permission_codes(state: &AppState, user: &CurrentUser) -> AppResult<Vec<String>> {
+    if user.is_superuser {
+        Ok(crud::user::all_menu_codes(&state.db).await?)
+    } else {
+        Ok(user.permission_codes().into_iter().collect())
+    }
+}
