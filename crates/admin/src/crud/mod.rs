@@ -1,4 +1,6 @@
 //! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.
 
+pub mod menu;
 pub mod password_history;
+pub mod role;
 pub mod user;

@@ -1,6 +1,8 @@
 //! Request and response types of the admin API, with FBA's JSON field names; requests are
 //! validated here, at the edge. No queries, no business rules.
 
+pub mod menu;
+pub mod role;
 pub mod session;
 pub mod user;
 pub mod user_me;

@@ -2,7 +2,9 @@
 //! `&impl ConnectionTrait`. No HTTP types.
 
 pub mod auth_store;
+pub mod menu;
 pub mod password_policy;
+pub mod role;
 pub mod session_monitor;
 pub mod token;
 pub mod user_me;

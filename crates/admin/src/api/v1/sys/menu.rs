@@ -1,6 +1,99 @@
-//! Routes of `sys/menu` (being written).
+//! `/api/v1/sys/menus`: the current user's vben5 sidebar, the menu tree, one menu, and menu
+//! writes (RBAC `sys:menu:add|edit|del`).
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::extract::{Json, Query};
+use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::routing::resource;
+use fba_common::security::{AuthUser, Perm, Security};
+use fba_common::{AppResult, AppState};
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::schema::menu::{MenuParam, MenuQuery};
+use crate::service;
+
+fba_common::permission!(
+    /// `POST /sys/menus`.
+    SysMenuAdd = "sys:menu:add"
+);
+fba_common::permission!(
+    /// `PUT /sys/menus/{pk}`.
+    SysMenuEdit = "sys:menu:edit"
+);
+fba_common::permission!(
+    /// `DELETE /sys/menus/{pk}`.
+    SysMenuDel = "sys:menu:del"
+);
+
+/// `GET /sys/menus/sidebar`: the vben5 route tree of the current user.
+async fn sidebar(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    Ok(ok(service::menu::sidebar(&state.db, auth.user()).await?))
+}
+
+/// `GET /sys/menus/{pk}`.
+async fn get_menu(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(ok(service::menu::get(&state.db, pk.into_inner()).await?))
+}
+
+/// `GET /sys/menus?title=&status=`: the menu tree.
+async fn tree(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    query: Query<MenuQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.into_inner().parse()?;
+    Ok(ok(service::menu::tree(&state.db, &filter).await?))
+}
+
+/// `POST /sys/menus`.
+async fn create(
+    _perm: Perm<SysMenuAdd>,
+    state: web::Data<AppState>,
+    body: Json<MenuParam>,
+) -> AppResult<HttpResponse> {
+    service::menu::create(&state, body.into_inner().parse()?).await?;
+    Ok(ok_empty())
+}
+
+/// `PUT /sys/menus/{pk}`.
+async fn update(
+    _perm: Perm<SysMenuEdit>,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    pk: web::Path<i64>,
+    body: Json<MenuParam>,
+) -> AppResult<HttpResponse> {
+    let menu = body.into_inner().parse()?;
+    let count = service::menu::update(&state, &security, pk.into_inner(), menu).await?;
+    Ok(if count > 0 { ok_empty() } else { soft_fail() })
+}
+
+/// `DELETE /sys/menus/{pk}`.
+async fn delete(
+    _perm: Perm<SysMenuDel>,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let count = service::menu::delete(&state, &security, pk.into_inner()).await?;
+    Ok(if count > 0 { ok_empty() } else { soft_fail() })
+}
+
+/// Registers the routes of this module (static `sidebar` before `{pk}`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/sidebar").route(web::get().to(sidebar)))
+        .service(
+            resource("/{pk}")
+                .route(web::get().to(get_menu))
+                .route(web::put().to(update))
+                .route(web::delete().to(delete)),
+        )
+        .service(
+            resource("")
+                .route(web::get().to(tree))
+                .route(web::post().to(create)),
+        );
+}

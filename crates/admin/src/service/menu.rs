@@ -1,0 +1,303 @@
+//! Menu rules: the vben5 sidebar of the current user, the menu tree, and menu writes with
+//! FBA's checks (unique non-button title, existing parent, no self-parent — and, beyond FBA, no
+//! descendant as parent, which would make both menus vanish from every tree).
+//!
+//! After a change that can alter what users may see or do (update, delete), the cached users
+//! (`fba:user:{uid}`) of the roles granting the menu are dropped and the RBAC policy is reloaded
+//! here and announced to the other replicas, so the change applies to the next request
+//! everywhere. Writes commit before that happens.
+
+use std::collections::{HashMap, HashSet};
+
+use fba_common::security::{CurrentUser, Security};
+use fba_common::{AppError, AppResult, AppState};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use crate::crud;
+use crate::model::sys_menu;
+use crate::schema::menu::{MenuDetail, MenuFilter, MenuTree, SidebarNode, ValidMenu};
+
+/// FBA's 404 for an unknown menu.
+pub const MENU_NOT_FOUND: &str = "菜单不存在";
+const PARENT_NOT_FOUND: &str = "父级菜单不存在";
+const TITLE_TAKEN: &str = "菜单标题已存在";
+const SELF_PARENT: &str = "禁止关联自身为父级";
+const HAS_CHILDREN: &str = "菜单下存在子菜单，无法删除";
+
+/// A node of a tree built by [`build_tree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeNode<T> {
+    /// The item.
+    pub item: T,
+    /// Its children, in input order.
+    pub children: Vec<TreeNode<T>>,
+}
+
+/// Nests `items` by parent (FBA's `traversal_to_tree`): an item whose parent is `None` or not
+/// among `items` is a root; siblings keep the input order (pass items sorted by `sort`). Items
+/// caught in a parent cycle are left out, as in FBA. Built without recursion.
+pub fn build_tree<T>(items: Vec<T>, key: impl Fn(&T) -> (i64, Option<i64>)) -> Vec<TreeNode<T>> {
+    let keys: Vec<(i64, Option<i64>)> = items.iter().map(&key).collect();
+    let index: HashMap<i64, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (*id, i))
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    let mut roots: Vec<usize> = Vec::new();
+    for (i, (_, parent)) in keys.iter().enumerate() {
+        match parent.and_then(|p| index.get(&p)) {
+            Some(&p) if p != i => children[p].push(i),
+            Some(_) => {} // its own parent: a one-node cycle
+            None => roots.push(i),
+        }
+    }
+    // Pre-order walk from the roots; building in reverse pre-order finishes children first.
+    let mut order: Vec<usize> = Vec::with_capacity(items.len());
+    let mut stack: Vec<usize> = roots.iter().rev().copied().collect();
+    let mut visited = vec![false; items.len()];
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut visited[i], true) {
+            continue;
+        }
+        order.push(i);
+        stack.extend(children[i].iter().rev().copied());
+    }
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let mut built: Vec<Option<TreeNode<T>>> = (0..slots.len()).map(|_| None).collect();
+    for &i in order.iter().rev() {
+        let kids = children[i]
+            .iter()
+            .filter_map(|&c| built[c].take())
+            .collect();
+        if let Some(item) = slots[i].take() {
+            built[i] = Some(TreeNode {
+                item,
+                children: kids,
+            });
+        }
+    }
+    roots.iter().filter_map(|&r| built[r].take()).collect()
+}
+
+/// Menus nested as FBA's `GetMenuTree` (`children: null` on leaves).
+pub fn menu_tree(menus: Vec<sys_menu::Model>) -> Vec<MenuTree> {
+    fn convert(node: TreeNode<sys_menu::Model>) -> MenuTree {
+        let children =
+            (!node.children.is_empty()).then(|| node.children.into_iter().map(convert).collect());
+        MenuTree {
+            menu: MenuDetail::from(node.item),
+            children,
+        }
+    }
+    build_tree(menus, |m| (m.id, m.parent_id))
+        .into_iter()
+        .map(convert)
+        .collect()
+}
+
+fn sidebar_tree(menus: Vec<sys_menu::Model>) -> Vec<SidebarNode> {
+    fn convert(node: TreeNode<sys_menu::Model>) -> SidebarNode {
+        let mut out = SidebarNode::from(node.item);
+        out.children = node.children.into_iter().map(convert).collect();
+        out
+    }
+    build_tree(menus, |m| (m.id, m.parent_id))
+        .into_iter()
+        .map(convert)
+        .collect()
+}
+
+/// The vben5 sidebar of `user`: every non-button menu for a superuser; otherwise the
+/// non-button menus granted by the user's enabled roles (ids from the cached user, so one
+/// query). A user whose enabled roles grant no menu gets `[]` (FBA returns every menu then).
+///
+/// # Errors
+/// A database failure.
+pub async fn sidebar<C: ConnectionTrait>(
+    db: &C,
+    user: &CurrentUser,
+) -> AppResult<Vec<SidebarNode>> {
+    let menus = if user.is_superuser {
+        crud::menu::sidebar(db, None).await?
+    } else {
+        let mut seen = HashSet::new();
+        let ids: Vec<i64> = user
+            .enabled_roles()
+            .flat_map(|r| r.menus.iter().map(|m| m.id))
+            .filter(|id| seen.insert(*id))
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        crud::menu::sidebar(db, Some(&ids)).await?
+    };
+    Ok(sidebar_tree(menus))
+}
+
+/// One menu.
+///
+/// # Errors
+/// 404 `菜单不存在`; a database failure.
+pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<MenuDetail> {
+    crud::menu::get(db, pk)
+        .await?
+        .map(MenuDetail::from)
+        .ok_or_else(|| AppError::NotFound(MENU_NOT_FOUND.to_owned()))
+}
+
+/// The menu tree matching `filter`.
+///
+/// # Errors
+/// A database failure.
+pub async fn tree<C: ConnectionTrait>(db: &C, filter: &MenuFilter) -> AppResult<Vec<MenuTree>> {
+    Ok(menu_tree(crud::menu::list(db, filter).await?))
+}
+
+/// Whether `candidate` is `id` itself or one of its descendants.
+async fn is_self_or_descendant<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    candidate: i64,
+) -> AppResult<bool> {
+    let parents: HashMap<i64, Option<i64>> =
+        crud::menu::parent_links(db).await?.into_iter().collect();
+    let mut cur = Some(candidate);
+    let mut steps = 0usize;
+    while let Some(c) = cur {
+        if c == id {
+            return Ok(true);
+        }
+        steps += 1;
+        if steps > parents.len() {
+            break; // an existing cycle that does not reach `id`
+        }
+        cur = parents.get(&c).copied().flatten();
+    }
+    Ok(false)
+}
+
+/// Creates a menu.
+///
+/// # Errors
+/// 409 `菜单标题已存在`, 404 `父级菜单不存在`; a database failure.
+pub async fn create(state: &AppState, menu: ValidMenu) -> AppResult<()> {
+    let id = state.next_id()?;
+    let txn = state.db.begin().await?;
+    if crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
+        return Err(AppError::Conflict(TITLE_TAKEN.to_owned()));
+    }
+    // FBA checks the parent only for a truthy id: 0 is stored as given (and shown as a root).
+    if let Some(parent) = menu.parent_id.filter(|p| *p != 0)
+        && crud::menu::get(&txn, parent).await?.is_none()
+    {
+        return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
+    }
+    crud::menu::create(&txn, id, &menu).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Updates menu `pk`; returns the rows changed (0 → FBA's soft failure).
+///
+/// # Errors
+/// 404 `菜单不存在` / `父级菜单不存在`, 409 `菜单标题已存在`, 403 `禁止关联自身为父级`
+/// (itself or one of its descendants); a database or Kv failure.
+pub async fn update(
+    state: &AppState,
+    security: &Security,
+    pk: i64,
+    menu: ValidMenu,
+) -> AppResult<u64> {
+    let txn = state.db.begin().await?;
+    let current = crud::menu::get(&txn, pk)
+        .await?
+        .ok_or_else(|| AppError::NotFound(MENU_NOT_FOUND.to_owned()))?;
+    if current.title != menu.title && crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
+        return Err(AppError::Conflict(TITLE_TAKEN.to_owned()));
+    }
+    if let Some(parent) = menu.parent_id.filter(|p| *p != 0) {
+        if crud::menu::get(&txn, parent).await?.is_none() {
+            return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
+        }
+        if is_self_or_descendant(&txn, pk, parent).await? {
+            return Err(AppError::Forbidden(SELF_PARENT.to_owned()));
+        }
+    }
+    let count = crud::menu::update(&txn, pk, &menu).await?;
+    let users = crud::menu::user_ids_by_menu(&txn, pk).await?;
+    txn.commit().await?;
+    super::role::access_changed(state, security, &users).await?;
+    Ok(count)
+}
+
+/// Deletes menu `pk` and its role links; returns the menus deleted (0 → FBA's soft failure).
+///
+/// # Errors
+/// 409 `菜单下存在子菜单，无法删除`; a database or Kv failure.
+pub async fn delete(state: &AppState, security: &Security, pk: i64) -> AppResult<u64> {
+    let txn = state.db.begin().await?;
+    if crud::menu::has_children(&txn, pk).await? {
+        return Err(AppError::Conflict(HAS_CHILDREN.to_owned()));
+    }
+    // Collected before the role links go (FBA looks after deleting them and finds nobody).
+    let users = crud::menu::user_ids_by_menu(&txn, pk).await?;
+    let count = crud::menu::delete(&txn, pk).await?;
+    txn.commit().await?;
+    if count > 0 {
+        super::role::access_changed(state, security, &users).await?;
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids<T>(nodes: &[TreeNode<T>], key: &impl Fn(&T) -> i64) -> Vec<(i64, Vec<i64>)> {
+        nodes
+            .iter()
+            .map(|n| {
+                (
+                    key(&n.item),
+                    n.children.iter().map(|c| key(&c.item)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trees_follow_fba_traversal() {
+        // (id, parent): 3's parent 9 is absent → root; 5 ↔ 6 is a cycle → dropped.
+        let items = vec![
+            (1, None),
+            (2, Some(1)),
+            (3, Some(9)),
+            (4, Some(1)),
+            (5, Some(6)),
+            (6, Some(5)),
+            (7, Some(7)),
+        ];
+        let tree = build_tree(items, |&(id, p)| (id, p));
+        assert_eq!(
+            ids(&tree, &|&(id, _): &(i64, Option<i64>)| id),
+            vec![(1, vec![2, 4]), (3, vec![])]
+        );
+    }
+
+    #[test]
+    fn deep_chains_build_without_recursion() {
+        let items: Vec<(i64, Option<i64>)> =
+            (0..50_000).map(|i| (i, (i > 0).then(|| i - 1))).collect();
+        let mut tree = build_tree(items, |&(id, p)| (id, p));
+        assert_eq!(tree.len(), 1);
+        // Dismantle iteratively so the test's own drop does not recurse.
+        let mut depth = 0;
+        let mut cur = tree.pop();
+        while let Some(mut node) = cur {
+            depth += 1;
+            cur = node.children.pop();
+        }
+        assert_eq!(depth, 50_000);
+    }
+}
