@@ -40,7 +40,7 @@ need() {
   return 1
 }
 
-run_suite "SQLite + in-process store" FBA_TEST_DATABASE=sqlite FBA_TEST_REDIS_URL=
+run_suite "SQLite + in-process store" -u FBA_TEST_REDIS_URL FBA_TEST_DATABASE=sqlite
 # Doc tests are not run by nextest; they do not depend on the backend.
 if command -v cargo-nextest >/dev/null 2>&1; then
   echo "==> doc tests"

@@ -11,6 +11,13 @@ use tokio::time::{sleep, timeout};
 
 const REDIS_URL_VAR: &str = "FBA_TEST_REDIS_URL";
 
+/// `FBA_TEST_REDIS_URL` when set and not empty.
+fn test_redis_url() -> Option<String> {
+    std::env::var(REDIS_URL_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
 fn redis_settings(url: &str) -> RedisSettings {
     RedisSettings {
         url: SecretString::from(url.to_owned()),
@@ -22,7 +29,7 @@ fn redis_settings(url: &str) -> RedisSettings {
 
 /// The Redis store of one test, or `None` (with a note) when `FBA_TEST_REDIS_URL` is unset.
 async fn redis_kv() -> Option<RedisKv> {
-    let Ok(url) = std::env::var(REDIS_URL_VAR) else {
+    let Some(url) = test_redis_url() else {
         eprintln!("{REDIS_URL_VAR} is not set: Redis variant skipped");
         return None;
     };
@@ -467,7 +474,7 @@ async fn open_without_redis_settings_is_memory() {
 
 #[tokio::test]
 async fn open_with_redis_settings_is_redis() {
-    let Ok(url) = std::env::var(REDIS_URL_VAR) else {
+    let Some(url) = test_redis_url() else {
         eprintln!("{REDIS_URL_VAR} is not set: skipped");
         return;
     };
@@ -477,7 +484,7 @@ async fn open_with_redis_settings_is_redis() {
 
 #[tokio::test]
 async fn redis_namespaces_keep_stores_apart() {
-    let Ok(url) = std::env::var(REDIS_URL_VAR) else {
+    let Some(url) = test_redis_url() else {
         eprintln!("{REDIS_URL_VAR} is not set: skipped");
         return;
     };
@@ -507,7 +514,7 @@ async fn raw_connection(url: &str) -> ::redis::aio::MultiplexedConnection {
 
 #[tokio::test]
 async fn dropping_a_redis_subscription_closes_its_connection() {
-    let Ok(url) = std::env::var(REDIS_URL_VAR) else {
+    let Some(url) = test_redis_url() else {
         eprintln!("{REDIS_URL_VAR} is not set: skipped");
         return;
     };
@@ -600,7 +607,7 @@ async fn publish_until_received(kv: &RedisKv, sub: &mut fba_db::kv::Subscription
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_is_unavailable_and_subscriptions_recover() {
-    if std::env::var(REDIS_URL_VAR).is_err() {
+    if test_redis_url().is_none() {
         eprintln!("{REDIS_URL_VAR} is not set: skipped");
         return;
     }
