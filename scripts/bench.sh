@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Benchmarks fba-rs the way ../shared/spec/fba-baseline.md measured FBA: wrk on loopback,
+# 2 threads, 64 connections, 2 s warm-up + 10 s measured per endpoint, token from one login.
+#
+#   scripts/bench.sh            # SQLite + in-process store (embedded defaults)
+#   scripts/bench.sh postgres   # PostgreSQL + Redis on their default local ports
+#
+# Prints one line per endpoint (req/s, p50, p99, non-2xx) and the server's RSS (idle and peak).
+# Needs wrk (Debian package `wrk`), curl and, for `postgres`, psql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE=${1:-sqlite}
+PORT=${BENCH_PORT:-18600}
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS=${BENCH_CONNECTIONS:-64}
+BASE="http://127.0.0.1:${PORT}"
+
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install -y wrk)" >&2; exit 1; }
+cargo build --release -p fba-server --quiet
+
+WORK=$(mktemp -d)
+cleanup() {
+  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  if [ "$MODE" = postgres ]; then psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_bench WITH (FORCE)" >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ENVS=(SERVER_PORT="$PORT" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false LOGIN_RATE_LIMIT_PER_MINUTE=0
+      CAPTCHA_RATE_LIMIT_PER_30S=0 SQLITE_PATH="$WORK/fba.db")
+if [ "$MODE" = postgres ]; then
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_bench WITH (FORCE)" -c "CREATE DATABASE fba_bench" >/dev/null
+  ENVS+=(DATABASE_URL=postgres://postgres@127.0.0.1:5432/fba_bench REDIS_URL=redis://127.0.0.1:6379/0
+         REDIS_KEY_NAMESPACE="bench:$$:")
+fi
+
+(cd "$WORK" && env "${ENVS[@]}" "$OLDPWD/target/release/fba-server" >"$WORK/server.log" 2>&1) &
+PID=$!
+for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
+SERVER_PID=$(pgrep -f "target/release/fba-server" | head -n 1)
+rss() { awk '/VmRSS/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
+hwm() { awk '/VmHWM/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
+echo "mode: $MODE   idle RSS: $(rss)"
+
+LOGIN='{"username":"admin","password":"123456"}'
+TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' -d "$LOGIN" \
+  | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+[ -n "$TOKEN" ] || { echo "login failed" >&2; cat "$WORK/server.log" >&2; exit 1; }
+
+cat >"$WORK/login.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$LOGIN'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+run() { # name path [extra wrk args...]
+  local name=$1 path=$2; shift 2
+  wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 30s "$@" "$BASE$path" >/dev/null 2>&1 || true
+  local out
+  out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 30s --latency "$@" "$BASE$path" 2>&1)
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  printf '%-12s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$path" "$rps" "$p50" "$p99" "${non2xx:-0}"
+}
+
+AUTH=(-H "Authorization: Bearer $TOKEN")
+run me /api/v1/sys/users/me "${AUTH[@]}"
+run users_page "/api/v1/sys/users?page=1&size=20" "${AUTH[@]}"
+run sidebar /api/v1/sys/menus/sidebar "${AUTH[@]}"
+run unauth_401 /api/v1/sys/users/me
+# Login is bcrypt-bound (cost 12): fewer connections, as many hashes as the blocking pool allows.
+CONNS=16 run login /api/v1/auth/login -s "$WORK/login.lua"
+echo "peak RSS: $(hwm)   RSS now: $(rss)"
