@@ -1,5 +1,8 @@
 //! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.
 
+pub mod data_rule;
+pub mod data_scope;
+pub mod dept;
 pub mod menu;
 pub mod password_history;
 pub mod role;

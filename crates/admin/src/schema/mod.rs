@@ -1,6 +1,9 @@
 //! Request and response types of the admin API, with FBA's JSON field names; requests are
 //! validated here, at the edge. No queries, no business rules.
 
+pub mod data_rule;
+pub mod data_scope;
+pub mod dept;
 pub mod menu;
 pub mod role;
 pub mod session;

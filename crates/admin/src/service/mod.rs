@@ -2,6 +2,10 @@
 //! `&impl ConnectionTrait`. No HTTP types.
 
 pub mod auth_store;
+pub mod data_permission;
+pub mod data_rule;
+pub mod data_scope;
+pub mod dept;
 pub mod menu;
 pub mod password_policy;
 pub mod role;

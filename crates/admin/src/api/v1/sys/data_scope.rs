@@ -1,6 +1,145 @@
-//! Routes of `sys/data_scope` (being written).
+//! `/api/v1/sys/data-scopes`: scope lists and details, a scope with its rules, and scope writes
+//! (RBAC `data:scope:add|edit|del`, `data:scope:rule:edit`).
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::extract::{Json, Query};
+use fba_common::pagination::PageParams;
+use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::routing::resource;
+use fba_common::security::{AuthUser, Perm};
+use fba_common::{AppResult, AppState};
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::schema::data_scope::{
+    DataScopeParam, DataScopeQuery, DataScopeRulesParam, DeleteDataScopesParam,
+};
+use crate::service;
+
+fba_common::permission!(
+    /// `POST /sys/data-scopes`.
+    DataScopeAdd = "data:scope:add"
+);
+fba_common::permission!(
+    /// `PUT /sys/data-scopes/{pk}`.
+    DataScopeEdit = "data:scope:edit"
+);
+fba_common::permission!(
+    /// `PUT /sys/data-scopes/{pk}/rules`.
+    DataScopeRuleEdit = "data:scope:rule:edit"
+);
+fba_common::permission!(
+    /// `DELETE /sys/data-scopes`.
+    DataScopeDel = "data:scope:del"
+);
+
+fn counted(count: u64) -> HttpResponse {
+    if count > 0 { ok_empty() } else { soft_fail() }
+}
+
+/// `GET /sys/data-scopes/all`.
+async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    Ok(ok(service::data_scope::all(&state.db).await?))
+}
+
+/// `GET /sys/data-scopes/{pk}`.
+async fn get_scope(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(ok(
+        service::data_scope::get(&state.db, pk.into_inner()).await?
+    ))
+}
+
+/// `GET /sys/data-scopes/{pk}/rules`: the scope with its rules.
+async fn rules(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(ok(service::data_scope::with_rules(
+        &state.db,
+        pk.into_inner(),
+    )
+    .await?))
+}
+
+/// `GET /sys/data-scopes?name=&status=&page=&size=`.
+async fn list(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    params: PageParams,
+    query: Query<DataScopeQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.into_inner().parse()?;
+    Ok(ok(
+        service::data_scope::page(&state.db, &filter, &params).await?
+    ))
+}
+
+/// `POST /sys/data-scopes`.
+async fn create(
+    _perm: Perm<DataScopeAdd>,
+    state: web::Data<AppState>,
+    body: Json<DataScopeParam>,
+) -> AppResult<HttpResponse> {
+    service::data_scope::create(&state, body.into_inner().parse()?).await?;
+    Ok(ok_empty())
+}
+
+/// `PUT /sys/data-scopes/{pk}`.
+async fn update(
+    _perm: Perm<DataScopeEdit>,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    body: Json<DataScopeParam>,
+) -> AppResult<HttpResponse> {
+    let scope = body.into_inner().parse()?;
+    Ok(counted(
+        service::data_scope::update(&state, pk.into_inner(), scope).await?,
+    ))
+}
+
+/// `PUT /sys/data-scopes/{pk}/rules` with `{"rules": [..]}`.
+async fn update_rules(
+    _perm: Perm<DataScopeRuleEdit>,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    body: Json<DataScopeRulesParam>,
+) -> AppResult<HttpResponse> {
+    let rules = body.into_inner().parse()?;
+    Ok(counted(
+        service::data_scope::update_rules(&state, pk.into_inner(), rules).await?,
+    ))
+}
+
+/// `DELETE /sys/data-scopes` with `{"pks": [..]}`.
+async fn delete(
+    _perm: Perm<DataScopeDel>,
+    state: web::Data<AppState>,
+    body: Json<DeleteDataScopesParam>,
+) -> AppResult<HttpResponse> {
+    let pks = body.into_inner().parse()?;
+    Ok(counted(service::data_scope::delete(&state, pks).await?))
+}
+
+/// Registers the routes of this module (static segments before `{pk}`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/all").route(web::get().to(all)))
+        .service(
+            resource("/{pk}/rules")
+                .route(web::get().to(rules))
+                .route(web::put().to(update_rules)),
+        )
+        .service(
+            resource("/{pk}")
+                .route(web::get().to(get_scope))
+                .route(web::put().to(update)),
+        )
+        .service(
+            resource("")
+                .route(web::get().to(list))
+                .route(web::post().to(create))
+                .route(web::delete().to(delete)),
+        );
+}

@@ -1,6 +1,99 @@
-//! Routes of `sys/dept` (being written).
+//! `/api/v1/sys/depts`: the department tree (filtered by the caller's data permission), one
+//! department, and department writes (RBAC `sys:dept:add|edit|del`).
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::extract::{Json, Query};
+use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::routing::resource;
+use fba_common::security::{AuthUser, Perm};
+use fba_common::{AppResult, AppState};
+
+use crate::schema::dept::{DeptParam, DeptQuery};
+use crate::service;
+
+fba_common::permission!(
+    /// `POST /sys/depts`.
+    SysDeptAdd = "sys:dept:add"
+);
+fba_common::permission!(
+    /// `PUT /sys/depts/{pk}`.
+    SysDeptEdit = "sys:dept:edit"
+);
+fba_common::permission!(
+    /// `DELETE /sys/depts/{pk}`.
+    SysDeptDel = "sys:dept:del"
+);
+
+fn counted(count: u64) -> HttpResponse {
+    if count > 0 { ok_empty() } else { soft_fail() }
+}
+
+/// `GET /sys/depts/{pk}`.
+async fn get_dept(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(ok(service::dept::get(&state.db, pk.into_inner()).await?))
+}
+
+/// `GET /sys/depts?name=&leader=&phone=&status=`: the tree the caller may see.
+async fn tree(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    query: Query<DeptQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.into_inner().parse()?;
+    Ok(ok(
+        service::dept::tree(&state.db, auth.user(), &filter).await?
+    ))
+}
+
+/// `POST /sys/depts`.
+async fn create(
+    _perm: Perm<SysDeptAdd>,
+    state: web::Data<AppState>,
+    body: Json<DeptParam>,
+) -> AppResult<HttpResponse> {
+    service::dept::create(&state, body.into_inner().parse()?).await?;
+    Ok(ok_empty())
+}
+
+/// `PUT /sys/depts/{pk}`.
+async fn update(
+    _perm: Perm<SysDeptEdit>,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    body: Json<DeptParam>,
+) -> AppResult<HttpResponse> {
+    let dept = body.into_inner().parse()?;
+    Ok(counted(
+        service::dept::update(&state, pk.into_inner(), dept).await?,
+    ))
+}
+
+/// `DELETE /sys/depts/{pk}` (logical delete).
+async fn delete(
+    _perm: Perm<SysDeptDel>,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(counted(
+        service::dept::delete(&state, pk.into_inner()).await?,
+    ))
+}
 
 /// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/{pk}")
+            .route(web::get().to(get_dept))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(
+        resource("")
+            .route(web::get().to(tree))
+            .route(web::post().to(create)),
+    );
+}

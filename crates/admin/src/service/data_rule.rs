@@ -1,0 +1,184 @@
+//! Data-rule rules: the models, columns and value templates a rule may name (from
+//! [`super::data_permission`]), rule lists and details, and rule writes with FBA's unique-name
+//! check. Batch delete also removes the rules' scope links (FBA leaves them, Appendix A quirk
+//! 18).
+//!
+//! Every change commits first, then drops the cached users (`fba:user:{uid}`) the rule reaches
+//! through scopes and roles, so their next request filters with the new rules.
+
+use fba_common::pagination::{Page, PageParams};
+use fba_common::security::invalidate_user;
+use fba_common::{AppError, AppResult, AppState};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+
+use super::data_permission::{
+    self, COLUMN_EXCLUDE, COLUMN_TEMPLATE_VARIABLES, MODEL_TEMPLATE_VARIABLES,
+    VALUE_TEMPLATE_VARIABLES,
+};
+use crate::crud;
+use crate::schema::data_rule::{
+    DataRuleColumn, DataRuleDetail, DataRuleFilter, TemplateVariable, ValidDataRule,
+};
+
+/// FBA's 404 for an unknown data rule.
+pub const RULE_NOT_FOUND: &str = "数据规则不存在";
+const NAME_TAKEN: &str = "数据规则已存在";
+const MODEL_NOT_FOUND: &str = "数据规则可用模型不存在";
+
+/// The models a rule may target: `__ALL__`, then the model names (FBA's
+/// `GET /sys/data-rules/models`).
+pub fn models() -> Vec<String> {
+    data_permission::rule_models()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The columns a rule on `model` may name: the model's columns except the excluded ones, then
+/// the column templates; for `__ALL__` only the column templates.
+///
+/// # Errors
+/// 404 `数据规则可用模型不存在` for an unknown model.
+pub fn columns(model: &str) -> AppResult<Vec<DataRuleColumn>> {
+    let templates = COLUMN_TEMPLATE_VARIABLES
+        .iter()
+        .map(|(k, c)| DataRuleColumn {
+            key: (*k).to_owned(),
+            comment: Some((*c).to_owned()),
+        });
+    if MODEL_TEMPLATE_VARIABLES.iter().any(|(k, _)| *k == model) {
+        return Ok(templates.collect());
+    }
+    let m = data_permission::model(model)
+        .ok_or_else(|| AppError::NotFound(MODEL_NOT_FOUND.to_owned()))?;
+    Ok(m.columns
+        .iter()
+        .filter(|c| !COLUMN_EXCLUDE.contains(&c.key))
+        .map(|c| DataRuleColumn {
+            key: c.key.to_owned(),
+            comment: c.comment.map(str::to_owned),
+        })
+        .chain(templates)
+        .collect())
+}
+
+/// The value templates a rule may use.
+pub fn value_template_variables() -> Vec<TemplateVariable> {
+    VALUE_TEMPLATE_VARIABLES
+        .iter()
+        .map(|(k, c)| TemplateVariable {
+            key: (*k).to_owned(),
+            comment: (*c).to_owned(),
+        })
+        .collect()
+}
+
+/// Every rule.
+///
+/// # Errors
+/// A database failure.
+pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<DataRuleDetail>> {
+    Ok(crud::data_rule::all(db)
+        .await?
+        .into_iter()
+        .map(DataRuleDetail::from)
+        .collect())
+}
+
+/// One rule.
+///
+/// # Errors
+/// 404 `数据规则不存在`; a database failure.
+pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<DataRuleDetail> {
+    crud::data_rule::get(db, pk)
+        .await?
+        .map(DataRuleDetail::from)
+        .ok_or_else(|| AppError::NotFound(RULE_NOT_FOUND.to_owned()))
+}
+
+/// One page of rules matching `filter`.
+///
+/// # Errors
+/// A database failure.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &DataRuleFilter,
+    params: &PageParams,
+) -> AppResult<Page<DataRuleDetail>> {
+    let (items, total) = crud::data_rule::page(db, filter, params.offset(), params.limit()).await?;
+    Ok(Page::new(
+        items.into_iter().map(DataRuleDetail::from).collect(),
+        total,
+        params,
+    ))
+}
+
+/// Ids of the users reached by the rules `ids` (rule → scopes → roles → users).
+async fn users_of_rules<C: ConnectionTrait>(db: &C, ids: &[i64]) -> AppResult<Vec<i64>> {
+    let scopes = crud::data_rule::scope_ids_by_rules(db, ids).await?;
+    Ok(crud::data_scope::user_ids_by_scopes(db, &scopes).await?)
+}
+
+/// Drops the cached users `user_ids`.
+pub(crate) async fn invalidate_users(state: &AppState, user_ids: &[i64]) -> AppResult<()> {
+    for &uid in user_ids {
+        invalidate_user(state, uid).await?;
+    }
+    Ok(())
+}
+
+/// Creates a rule.
+///
+/// # Errors
+/// 409 `数据规则已存在`; a database failure.
+pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
+    let id = state.next_id()?;
+    let txn = state.db.begin().await?;
+    if crud::data_rule::get_by_name(&txn, &rule.name)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+    }
+    crud::data_rule::create(&txn, id, &rule).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Updates rule `pk`; returns the rows changed (0 → FBA's soft failure).
+///
+/// # Errors
+/// 404 `数据规则不存在`, 409 `数据规则已存在`; a database or Kv failure.
+pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult<u64> {
+    let txn = state.db.begin().await?;
+    let current = crud::data_rule::get(&txn, pk)
+        .await?
+        .ok_or_else(|| AppError::NotFound(RULE_NOT_FOUND.to_owned()))?;
+    if current.name != rule.name
+        && crud::data_rule::get_by_name(&txn, &rule.name)
+            .await?
+            .is_some()
+    {
+        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+    }
+    let count = crud::data_rule::update(&txn, pk, &rule).await?;
+    let users = users_of_rules(&txn, &[pk]).await?;
+    txn.commit().await?;
+    invalidate_users(state, &users).await?;
+    Ok(count)
+}
+
+/// Deletes the rules `pks` and their scope links; returns the rules deleted (0 → FBA's soft
+/// failure).
+///
+/// # Errors
+/// A database or Kv failure.
+pub async fn delete(state: &AppState, pks: Vec<i64>) -> AppResult<u64> {
+    let txn = state.db.begin().await?;
+    // Collected before the scope links go.
+    let users = users_of_rules(&txn, &pks).await?;
+    let count = crud::data_rule::delete_many(&txn, &pks).await?;
+    txn.commit().await?;
+    invalidate_users(state, &users).await?;
+    Ok(count)
+}
