@@ -1,16 +1,23 @@
-//! Queries on `sys_user` and the relations the authenticated user carries.
+//! Queries on `sys_user` and the relations the authenticated user carries, plus what user
+//! management needs: the filtered page, the users' depts and roles, inserts, column updates,
+//! role replacement and delete.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use fba_common::security::{
     CurrentUser, UserDataRule, UserDataScope, UserDept, UserMenu, UserRole,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::model::{
     sys_data_rule, sys_data_scope, sys_data_scope_rule, sys_dept, sys_menu, sys_role,
-    sys_role_data_scope, sys_role_menu, sys_user, sys_user_role,
+    sys_role_data_scope, sys_role_menu, sys_user, sys_user_password_history, sys_user_role,
 };
+use crate::schema::user_admin::{UserFilter, ValidUserUpdate};
 
 /// The user with `id`.
 ///
@@ -258,4 +265,342 @@ pub async fn all_menu_codes<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, D
     codes.sort();
     codes.dedup();
     Ok(codes)
+}
+
+// ---------------------------------------------------------------------------------------------
+// User management (`/sys/users`): lists, relations, writes.
+// ---------------------------------------------------------------------------------------------
+
+/// One page of the users matching `filter`, newest id first, and the number of matching users
+/// (users, not user×role rows: FBA's joined count is not reproduced). `offset` `None` is a page
+/// past any table (no items).
+///
+/// # Errors
+/// A database failure.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &UserFilter,
+    offset: Option<u64>,
+    limit: u64,
+) -> Result<(Vec<sys_user::Model>, u64), DbErr> {
+    let mut q = sys_user::Entity::find();
+    if let Some(dept) = filter.dept {
+        q = q.filter(sys_user::Column::DeptId.eq(dept));
+    }
+    if let Some(username) = &filter.username {
+        q = q.filter(sys_user::Column::Username.contains(username.as_str()));
+    }
+    if let Some(phone) = &filter.phone {
+        q = q.filter(sys_user::Column::Phone.contains(phone.as_str()));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(sys_user::Column::Status.eq(status));
+    }
+    let total = q.clone().count(db).await?;
+    let items = match offset {
+        Some(offset) if offset < total => {
+            q.order_by_desc(sys_user::Column::Id)
+                .offset(offset)
+                .limit(limit)
+                .all(db)
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    Ok((items, total))
+}
+
+/// The user with e-mail `email`.
+///
+/// # Errors
+/// A database failure.
+pub async fn get_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<sys_user::Model>, DbErr> {
+    sys_user::Entity::find()
+        .filter(sys_user::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+/// The department `id` whatever its `del_flag` (what a user's detail shows).
+///
+/// # Errors
+/// A database failure.
+pub async fn dept<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<sys_dept::Model>, DbErr> {
+    sys_dept::Entity::find_by_id(id).one(db).await
+}
+
+/// Whether department `id` exists and is not deleted (FBA's `dept_dao.get`).
+///
+/// # Errors
+/// A database failure.
+pub async fn live_dept_exists<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
+    Ok(sys_dept::Entity::find_by_id(id)
+        .filter(sys_dept::Column::DelFlag.eq(false))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The departments `ids` (whatever their `del_flag`), keyed by id.
+///
+/// # Errors
+/// A database failure.
+pub async fn depts_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, sys_dept::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(sys_dept::Entity::find()
+        .filter(sys_dept::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect())
+}
+
+/// Which of `ids` are existing roles.
+///
+/// # Errors
+/// A database failure.
+pub async fn existing_role_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sys_role::Entity::find()
+        .select_only()
+        .column(sys_role::Column::Id)
+        .filter(sys_role::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<i64>()
+        .all(db)
+        .await
+}
+
+/// The existing roles of each of `user_ids` (each list in role id order, no repeats), keyed
+/// by user id; users without roles are absent.
+///
+/// # Errors
+/// A database failure.
+pub async fn roles_by_users<C: ConnectionTrait>(
+    db: &C,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, Vec<sys_role::Model>>, DbErr> {
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let links = sys_user_role::Entity::find()
+        .filter(sys_user_role::Column::UserId.is_in(user_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let role_ids: Vec<i64> = links.iter().map(|l| l.role_id).collect();
+    if role_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let roles: HashMap<i64, sys_role::Model> = sys_role::Entity::find()
+        .filter(sys_role::Column::Id.is_in(role_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let mut out: HashMap<i64, Vec<sys_role::Model>> = HashMap::new();
+    for link in &links {
+        if let Some(role) = roles.get(&link.role_id) {
+            let list = out.entry(link.user_id).or_default();
+            if !list.iter().any(|r| r.id == role.id) {
+                list.push(role.clone());
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|r| r.id);
+    }
+    Ok(out)
+}
+
+/// The columns of a new `sys_user` row that the caller decides.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUserRow {
+    /// Snowflake id, or `None` to let the database assign one.
+    pub id: Option<i64>,
+    /// Public uuid.
+    pub uuid: String,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub nickname: String,
+    /// bcrypt hash.
+    pub password_hash: String,
+    /// bcrypt salt string as bytes (FBA's `salt` column).
+    pub salt: Vec<u8>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Department.
+    pub dept_id: i64,
+    /// Creation time (also `join_time` and `last_password_changed_time`).
+    pub now: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for NewUserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserRow")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Inserts a user with FBA's defaults (status 1, not superuser, not staff, not multi-login)
+/// and returns it.
+///
+/// # Errors
+/// A database failure (a taken username or e-mail is a unique-constraint violation).
+pub async fn create<C: ConnectionTrait>(db: &C, row: NewUserRow) -> Result<sys_user::Model, DbErr> {
+    sys_user::ActiveModel {
+        id: row.id.map_or(ActiveValue::NotSet, ActiveValue::Set),
+        uuid: ActiveValue::Set(row.uuid),
+        username: ActiveValue::Set(row.username),
+        nickname: ActiveValue::Set(row.nickname),
+        password: ActiveValue::Set(Some(row.password_hash)),
+        salt: ActiveValue::Set(Some(row.salt)),
+        email: ActiveValue::Set(row.email),
+        phone: ActiveValue::Set(row.phone),
+        avatar: ActiveValue::Set(None),
+        status: ActiveValue::Set(1),
+        is_superuser: ActiveValue::Set(false),
+        is_staff: ActiveValue::Set(false),
+        is_multi_login: ActiveValue::Set(false),
+        join_time: ActiveValue::Set(row.now),
+        last_login_time: ActiveValue::Set(None),
+        last_password_changed_time: ActiveValue::Set(Some(row.now)),
+        dept_id: ActiveValue::Set(Some(row.dept_id)),
+        created_time: ActiveValue::Set(row.now),
+        updated_time: ActiveValue::Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+/// `UPDATE sys_user SET <changes>, updated_time = now WHERE id = user_id`; the rows updated.
+/// Columns left `NotSet` in `changes` are untouched.
+///
+/// # Errors
+/// A database failure.
+pub async fn update_columns<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    mut changes: sys_user::ActiveModel,
+) -> Result<u64, DbErr> {
+    changes.updated_time = ActiveValue::Set(Some(Utc::now()));
+    Ok(sys_user::Entity::update_many()
+        .set(changes)
+        .filter(sys_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Applies FBA's `UpdateUserParam` to user `user_id` (optional columns only when given); the
+/// rows updated. The roles are replaced separately ([`replace_roles`]).
+///
+/// # Errors
+/// A database failure.
+pub async fn update_info<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    update: &ValidUserUpdate,
+) -> Result<u64, DbErr> {
+    let set_opt = |v: &Option<Option<String>>| match v {
+        Some(v) => ActiveValue::Set(v.clone()),
+        None => ActiveValue::NotSet,
+    };
+    let changes = sys_user::ActiveModel {
+        username: ActiveValue::Set(update.username.clone()),
+        nickname: ActiveValue::Set(update.nickname.clone()),
+        dept_id: update.dept_id.map_or(ActiveValue::NotSet, ActiveValue::Set),
+        avatar: set_opt(&update.avatar),
+        email: set_opt(&update.email),
+        phone: set_opt(&update.phone),
+        ..Default::default()
+    };
+    update_columns(db, user_id, changes).await
+}
+
+/// Sets the password hash, its salt and `last_password_changed_time`; the rows updated.
+///
+/// # Errors
+/// A database failure.
+pub async fn set_password<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    hash: &str,
+    salt: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let changes = sys_user::ActiveModel {
+        password: ActiveValue::Set(Some(hash.to_owned())),
+        salt: ActiveValue::Set(Some(salt)),
+        last_password_changed_time: ActiveValue::Set(Some(now)),
+        ..Default::default()
+    };
+    update_columns(db, user_id, changes).await
+}
+
+/// Replaces the roles of user `user_id` with `role_ids` (repeats dropped).
+///
+/// # Errors
+/// A database failure.
+pub async fn replace_roles<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    role_ids: &[i64],
+) -> Result<(), DbErr> {
+    sys_user_role::Entity::delete_many()
+        .filter(sys_user_role::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<sys_user_role::ActiveModel> = role_ids
+        .iter()
+        .copied()
+        .filter(|id| seen.insert(*id))
+        .map(|role_id| sys_user_role::ActiveModel {
+            id: ActiveValue::NotSet,
+            user_id: ActiveValue::Set(user_id),
+            role_id: ActiveValue::Set(role_id),
+        })
+        .collect();
+    if !rows.is_empty() {
+        sys_user_role::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes user `user_id` with its role links and password history; the users deleted.
+///
+/// # Errors
+/// A database failure.
+pub async fn delete<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+    sys_user_role::Entity::delete_many()
+        .filter(sys_user_role::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    sys_user_password_history::Entity::delete_many()
+        .filter(sys_user_password_history::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(sys_user::Entity::delete_many()
+        .filter(sys_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

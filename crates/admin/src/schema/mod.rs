@@ -8,4 +8,5 @@ pub mod menu;
 pub mod role;
 pub mod session;
 pub mod user;
+pub mod user_admin;
 pub mod user_me;

@@ -11,4 +11,5 @@ pub mod password_policy;
 pub mod role;
 pub mod session_monitor;
 pub mod token;
+pub mod user;
 pub mod user_me;

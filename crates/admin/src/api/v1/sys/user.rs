@@ -1,19 +1,30 @@
 //! `/api/v1/sys/users/*`: the current user's routes (`/me`, `/me/nickname`, `/me/avatar`,
-//! `/me/email`, `/me/password`).
+//! `/me/email`, `/me/password`) and user management (`/`, `/{pk}`, `/{pk}/roles`,
+//! `/{pk}/permissions`, `/{pk}/password`): reads need a token, writes a superuser who is staff,
+//! delete the RBAC code `sys:user:del`.
 //!
 //! The static `/me...` resources must stay registered before any `/{pk}...` resource of this
 //! scope, as in FBA, so that `me` is never read as an id.
 
 use actix_web::{HttpResponse, web};
 use fba_common::context::ClientInfo;
-use fba_common::extract::Json;
+use fba_common::extract::{Json, Query};
+use fba_common::pagination::PageParams;
 use fba_common::routing::resource;
-use fba_common::security::AuthUser;
+use fba_common::security::{AuthUser, Perm, SuperUser};
 use fba_common::{AppResult, AppState, response};
 
 use crate::schema::user::CurrentUserInfo;
+use crate::schema::user_admin::{
+    AddUserParam, PermissionQuery, ResetPasswordParam, UpdateUserParam, UserQuery,
+};
 use crate::schema::user_me::{AvatarParam, EmailParam, NicknameParam, PasswordParam};
-use crate::service::user_me;
+use crate::service::{user, user_me};
+
+fba_common::permission!(
+    /// `DELETE /sys/users/{pk}`.
+    SysUserDel = "sys:user:del"
+);
 
 /// FBA's reply to an update: success when a row changed, else the soft failure.
 fn updated(count: u64) -> HttpResponse {
@@ -90,11 +101,147 @@ pub async fn update_password(
     Ok(updated(count))
 }
 
-/// Registers the routes of this module.
+/// `GET /{pk}`: the user with its dept and its roles (with menus and data scopes).
+///
+/// # Errors
+/// 401 without a token, 422 for a bad id, 404 `用户不存在`; a database failure.
+pub async fn get_user(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(response::ok(user::get(&state.db, pk.into_inner()).await?))
+}
+
+/// `GET /{pk}/roles`: the user's roles.
+///
+/// # Errors
+/// 401 without a token, 422 for a bad id, 404 `用户不存在`; a database failure.
+pub async fn get_user_roles(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    Ok(response::ok(user::roles(&state.db, pk.into_inner()).await?))
+}
+
+/// `GET /?dept=&username=&phone=&status=&page=&size=`: one page of users, newest first.
+///
+/// # Errors
+/// 401 without a token, 422 for a bad filter or page; a database failure.
+pub async fn list_users(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    params: PageParams,
+    query: Query<UserQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.into_inner().parse()?;
+    Ok(response::ok(user::page(&state.db, &filter, &params).await?))
+}
+
+/// `POST /`: creates a user; answers it with its dept and roles.
+///
+/// # Errors
+/// 401/403 unless a staff superuser, 422 for a bad body, 409 `用户名已注册`, 400
+/// `密码不允许为空`, 404 `部门不存在` / `角色不存在`; a database failure.
+pub async fn create_user(
+    _su: SuperUser,
+    state: web::Data<AppState>,
+    body: Json<AddUserParam>,
+) -> AppResult<HttpResponse> {
+    let new = body.into_inner().parse()?;
+    Ok(response::ok(user::create(&state, new).await?))
+}
+
+/// `PUT /{pk}`: updates a user and replaces its roles.
+///
+/// # Errors
+/// 401/403 unless a staff superuser, 422 for a bad id or body, 404, 409; a database or Kv
+/// failure.
+pub async fn update_user(
+    _su: SuperUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    body: Json<UpdateUserParam>,
+) -> AppResult<HttpResponse> {
+    let update = body.into_inner().parse()?;
+    let count = user::update(&state, pk.into_inner(), update).await?;
+    Ok(updated(count))
+}
+
+/// `PUT /{pk}/permissions?type=superuser|staff|status|multi_login`: toggles one flag.
+///
+/// # Errors
+/// 401/403 unless a staff superuser, 422 for a bad id or a missing `type`, 400
+/// `权限类型不存在`, 404 `用户不存在`, 403 `禁止修改自身权限`; a database or Kv failure.
+pub async fn update_permission(
+    su: SuperUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    query: Query<PermissionQuery>,
+) -> AppResult<HttpResponse> {
+    let kind = query.into_inner().parse()?;
+    let caller = &su.0;
+    let count = user::update_permission(
+        &state,
+        caller.user.id,
+        &caller.session_uuid,
+        pk.into_inner(),
+        kind,
+    )
+    .await?;
+    Ok(updated(count))
+}
+
+/// `PUT /{pk}/password` `{"password"}`: resets a user's password and ends its sessions.
+///
+/// # Errors
+/// 401/403 unless a staff superuser, 422 for a bad id or body, 404 `用户不存在`, 400 for a
+/// policy violation; a database or Kv failure.
+pub async fn reset_password(
+    _su: SuperUser,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+    body: Json<ResetPasswordParam>,
+) -> AppResult<HttpResponse> {
+    let password = body.into_inner().parse()?;
+    let count = user::reset_password(&state, pk.into_inner(), &password).await?;
+    Ok(updated(count))
+}
+
+/// `DELETE /{pk}`: deletes a user, its role links and its sessions.
+///
+/// # Errors
+/// 401 without a token, 403 from RBAC, 422 for a bad id, 404 `用户不存在`; a database or Kv
+/// failure.
+pub async fn delete_user(
+    _perm: Perm<SysUserDel>,
+    state: web::Data<AppState>,
+    pk: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let count = user::delete(&state, pk.into_inner()).await?;
+    Ok(updated(count))
+}
+
+/// Registers the routes of this module (static `/me...` paths before `/{pk}...`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/me").route(web::get().to(me)))
         .service(resource("/me/nickname").route(web::put().to(update_nickname)))
         .service(resource("/me/avatar").route(web::put().to(update_avatar)))
         .service(resource("/me/email").route(web::put().to(update_email)))
-        .service(resource("/me/password").route(web::put().to(update_password)));
+        .service(resource("/me/password").route(web::put().to(update_password)))
+        .service(
+            resource("")
+                .route(web::get().to(list_users))
+                .route(web::post().to(create_user)),
+        )
+        .service(
+            resource("/{pk}")
+                .route(web::get().to(get_user))
+                .route(web::put().to(update_user))
+                .route(web::delete().to(delete_user)),
+        )
+        .service(resource("/{pk}/roles").route(web::get().to(get_user_roles)))
+        .service(resource("/{pk}/permissions").route(web::put().to(update_permission)))
+        .service(resource("/{pk}/password").route(web::put().to(reset_password)));
 }
