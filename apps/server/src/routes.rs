@@ -10,6 +10,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         fba_common::routing::resource("/health").route(web::get().to(crate::health::health)),
     );
     crate::openapi::configure(cfg, &settings.api);
+    // Uploaded files are public, as FBA serves them (outside the JWT scope).
+    cfg.service(fba_admin::api::v1::sys::file::static_upload_service());
     // Domain crates (admin, then task, plugins, agent) mount their routes under the v1 prefix,
     // behind FBA's JWT middleware. `/auth/codes` is registered before the `/auth` scope.
     cfg.service(

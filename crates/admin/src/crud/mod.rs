@@ -3,6 +3,7 @@
 pub mod data_rule;
 pub mod data_scope;
 pub mod dept;
+pub mod login_log;
 pub mod menu;
 pub mod password_history;
 pub mod role;

@@ -174,7 +174,7 @@ pub trait Kv: Send + Sync + 'static {
     /// See [`Kv`].
     async fn subscribe(&self, channel: &str) -> Result<Subscription, KvError>;
 
-    /// Redis: the raw text of `INFO`; memory: `None`.
+    /// Redis: the raw text of `INFO all` (incl. command stats); memory: `None`.
     ///
     /// # Errors
     /// See [`Kv`].

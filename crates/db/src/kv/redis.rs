@@ -354,7 +354,7 @@ impl Kv for RedisKv {
     }
 
     async fn info(&self) -> Result<Option<String>, KvError> {
-        self.query(&redis::cmd("INFO")).await.map(Some)
+        self.query(redis::cmd("INFO").arg("all")).await.map(Some)
     }
 }
 

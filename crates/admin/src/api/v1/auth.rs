@@ -1,6 +1,187 @@
-//! Routes of `auth` (being written).
+//! `/api/v1/auth/*`: captcha, login (JSON and Swagger), token refresh, logout (`/auth/codes`
+//! lives in `codes.rs`).
+//!
+//! Handlers extract, call one service function and answer; the refresh-token cookie is set and
+//! deleted here, exactly as FBA (Starlette) writes it.
 
-use actix_web::web;
+use std::time::Duration;
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use fba_common::context::ClientInfo;
+use fba_common::extract::{Json, Query};
+use fba_common::routing::resource;
+use fba_common::security::{MaybeAuthUser, Security};
+use fba_common::{AppError, AppResult, AppState, response};
+
+use crate::schema::auth::{LoginParam, SwaggerLoginQuery, SwaggerToken};
+use crate::service::{auth, captcha};
+
+/// Registers the `/auth` routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/captcha").route(web::get().to(get_captcha)))
+        .service(resource("/login").route(web::post().to(login)))
+        .service(resource("/login/swagger").route(web::post().to(login_swagger)))
+        .service(resource("/refresh").route(web::post().to(refresh)))
+        .service(resource("/logout").route(web::post().to(logout)));
+}
+
+/// `GET /auth/captcha`: a new captcha (rate limited per client: `CAPTCHA_RATE_LIMIT_PER_30S`).
+async fn get_captcha(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: ClientInfo,
+) -> AppResult<HttpResponse> {
+    auth::check_rate_limit(
+        &state,
+        &client.ip,
+        req.path(),
+        state.settings.limiter.captcha_per_30s,
+        Duration::from_secs(30),
+    )
+    .await?;
+    Ok(response::ok(captcha::create(&state).await?))
+}
+
+/// `POST /auth/login`: JSON login; sets the refresh cookie. The rate limit
+/// (`LOGIN_RATE_LIMIT_PER_MINUTE`) is checked before the body, as FBA's dependency is.
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    client: ClientInfo,
+    body: Result<Json<LoginParam>, AppError>,
+) -> AppResult<HttpResponse> {
+    login_rate_limit(&state, &client, &req).await?;
+    let param = body?.into_inner();
+    let outcome = auth::login(&state, &security, &client, &param).await?;
+    let mut resp = response::ok(outcome.token);
+    set_refresh_cookie(
+        &mut resp,
+        &state,
+        outcome.refresh.token,
+        outcome.refresh.expires_at,
+    );
+    Ok(resp)
+}
+
+/// `POST /auth/login/swagger?username=&password=`: access token only, not enveloped. Rate
+/// limited like `/auth/login` (FBA does not limit it; it has no captcha, so it would be the
+/// easy way to guess passwords).
+async fn login_swagger(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    client: ClientInfo,
+    query: Result<Query<SwaggerLoginQuery>, AppError>,
+) -> AppResult<HttpResponse> {
+    login_rate_limit(&state, &client, &req).await?;
+    let q = query?.into_inner();
+    let (access_token, user) =
+        auth::swagger_login(&state, &security, &client, &q.username, &q.password).await?;
+    Ok(response::json(
+        actix_web::http::StatusCode::OK,
+        &SwaggerToken {
+            access_token,
+            token_type: "Bearer",
+            user,
+        },
+    ))
+}
+
+async fn login_rate_limit(
+    state: &AppState,
+    client: &ClientInfo,
+    req: &HttpRequest,
+) -> AppResult<()> {
+    auth::check_rate_limit(
+        state,
+        &client.ip,
+        req.path(),
+        state.settings.limiter.login_per_minute,
+        Duration::from_secs(60),
+    )
+    .await
+}
+
+/// `POST /auth/refresh`: new tokens from the refresh cookie; rotates the cookie.
+async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    client: ClientInfo,
+) -> AppResult<HttpResponse> {
+    let cookie = req.cookie(&state.settings.cookie.refresh_token_key);
+    let outcome = auth::refresh(
+        &state,
+        &security,
+        &client,
+        cookie.as_ref().map(|c| c.value()),
+    )
+    .await?;
+    let mut resp = response::ok(outcome.token);
+    set_refresh_cookie(
+        &mut resp,
+        &state,
+        outcome.refresh.token,
+        outcome.refresh.expires_at,
+    );
+    Ok(resp)
+}
+
+/// `POST /auth/logout`: ends the session; always succeeds and deletes the cookie.
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+    auth: MaybeAuthUser,
+) -> AppResult<HttpResponse> {
+    let cookie = req.cookie(&state.settings.cookie.refresh_token_key);
+    auth::logout(
+        &state,
+        &security,
+        auth.0.as_deref(),
+        cookie.as_ref().map(|c| c.value()),
+    )
+    .await?;
+    let mut resp = response::ok_empty();
+    let value = format!(
+        "{}=\"\"; expires={}; Max-Age=0; Path=/; SameSite=lax",
+        state.settings.cookie.refresh_token_key,
+        http_date(&Utc::now())
+    );
+    append_cookie(&mut resp, &value);
+    Ok(resp)
+}
+
+/// FBA's refresh cookie: `name=<jwt>; HttpOnly; Max-Age=…; Expires=…; Path=/; SameSite=lax`.
+fn set_refresh_cookie(
+    resp: &mut HttpResponse,
+    state: &AppState,
+    token: String,
+    expires_at: DateTime<Utc>,
+) {
+    let c = &state.settings.cookie;
+    let value = format!(
+        "{}={token}; HttpOnly; Max-Age={}; Expires={}; Path=/; SameSite=lax",
+        c.refresh_token_key,
+        c.refresh_token_expire_secs,
+        http_date(&expires_at)
+    );
+    append_cookie(resp, &value);
+}
+
+fn append_cookie(resp: &mut HttpResponse, value: &str) {
+    match HeaderValue::from_str(value) {
+        Ok(v) => {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+        Err(e) => tracing::error!(error = %e, "unsendable Set-Cookie value"),
+    }
+}
+
+/// An HTTP date (`Thu, 01 Jan 2026 00:00:00 GMT`).
+fn http_date(t: &DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}

@@ -1,6 +1,65 @@
-//! Routes of `log/login_log` (being written).
+//! `/api/v1/logs/login`: list (any signed-in user), batch delete (`log:login:del`), clear
+//! (`log:login:clear`).
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::extract::{Json, Query};
+use fba_common::pagination::PageParams;
+use fba_common::routing::resource;
+use fba_common::security::{AuthUser, Perm};
+use fba_common::{AppResult, AppState, response};
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::schema::login_log::{DeleteLoginLogParam, LoginLogFilter};
+use crate::service::login_log;
+
+fba_common::permission!(
+    /// Batch delete of login log rows.
+    LogLoginDel = "log:login:del"
+);
+fba_common::permission!(
+    /// Clearing the login log.
+    LogLoginClear = "log:login:clear"
+);
+
+/// Registers the `/logs/login` routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("")
+            .route(web::get().to(list))
+            .route(web::delete().to(delete)),
+    )
+    .service(resource("/all").route(web::delete().to(delete_all)));
+}
+
+/// `GET /logs/login`: one page, filtered by `username` (LIKE), `status`, `ip` (LIKE).
+async fn list(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    params: PageParams,
+    filter: Query<LoginLogFilter>,
+) -> AppResult<HttpResponse> {
+    let page = login_log::list(&state, &filter.into_inner(), &params).await?;
+    Ok(response::ok(page))
+}
+
+/// `DELETE /logs/login` with `{"pks": [..]}`; the soft failure when no row matched.
+async fn delete(
+    state: web::Data<AppState>,
+    _perm: Perm<LogLoginDel>,
+    body: Json<DeleteLoginLogParam>,
+) -> AppResult<HttpResponse> {
+    let count = login_log::delete(&state, &body.into_inner().pks).await?;
+    Ok(if count > 0 {
+        response::ok_empty()
+    } else {
+        response::soft_fail()
+    })
+}
+
+/// `DELETE /logs/login/all`: clears the log.
+async fn delete_all(
+    state: web::Data<AppState>,
+    _perm: Perm<LogLoginClear>,
+) -> AppResult<HttpResponse> {
+    login_log::delete_all(&state).await?;
+    Ok(response::ok_empty())
+}

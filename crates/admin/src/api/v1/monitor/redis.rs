@@ -1,6 +1,20 @@
-//! Routes of `monitor/redis` (being written).
+//! `GET /api/v1/monitors/redis` (any signed-in user): Redis facts and command statistics, or
+//! the facts of the in-process store when Redis is not configured.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::response::ok;
+use fba_common::routing::resource;
+use fba_common::security::AuthUser;
+use fba_common::{AppResult, AppState};
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::service::monitor;
+
+/// `GET /monitors/redis`: FBA's `RedisMonitorInfo`.
+async fn redis_info(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    Ok(ok(monitor::redis_info(&state).await?))
+}
+
+/// Registers the routes of this module (inside the `/redis` scope).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("").route(web::get().to(redis_info)));
+}

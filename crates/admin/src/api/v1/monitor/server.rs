@@ -1,6 +1,19 @@
-//! Routes of `monitor/server` (being written).
+//! `GET /api/v1/monitors/server` (superusers only): host, disk and process facts.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::AppResult;
+use fba_common::response::ok;
+use fba_common::routing::resource;
+use fba_common::security::SuperUser;
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::service::monitor;
+
+/// `GET /monitors/server`: FBA's `ServerMonitorInfo`.
+async fn server_info(_auth: SuperUser) -> AppResult<HttpResponse> {
+    Ok(ok(monitor::server_info().await?))
+}
+
+/// Registers the routes of this module (inside the `/server` scope).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("").route(web::get().to(server_info)));
+}

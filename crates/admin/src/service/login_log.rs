@@ -1,0 +1,105 @@
+//! The login log: recording attempts off the request path, listing and deleting rows.
+//!
+//! [`record`] never fails a request: the insert runs on its own task with a clone of the pool
+//! and only logs a failure (FBA writes the row in a background task with its own session).
+//! Location columns stay `null`: the offline ip2region database is not shipped.
+
+use chrono::{DateTime, Utc};
+use fba_common::context::ClientInfo;
+use fba_common::pagination::{Page, PageParams};
+use fba_common::{AppResult, AppState};
+
+use crate::crud;
+use crate::model::sys_login_log;
+use crate::schema::login_log::{LoginLogDetail, LoginLogFilter};
+
+/// `status` of a failed attempt.
+pub const FAILURE: i32 = 0;
+/// `status` of a successful attempt.
+pub const SUCCESS: i32 = 1;
+
+/// One login attempt to record.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    /// The user's uuid, or a fresh random one when the name matched no user.
+    pub user_uuid: String,
+    /// The login name as typed.
+    pub username: String,
+    /// [`SUCCESS`] or [`FAILURE`].
+    pub status: i32,
+    /// The outcome message the client saw.
+    pub msg: String,
+    /// When the request arrived.
+    pub login_time: DateTime<Utc>,
+}
+
+/// Writes `attempt` with the client's ip and user agent on a background task; the caller does
+/// not wait. A failed insert is logged, never returned.
+pub fn record(state: &AppState, client: &ClientInfo, attempt: LoginAttempt) {
+    let agent = client.agent();
+    let row = sys_login_log::Model {
+        id: 0,
+        user_uuid: attempt.user_uuid,
+        username: attempt.username,
+        status: attempt.status,
+        ip: client.ip.clone(),
+        country: None,
+        region: None,
+        city: None,
+        user_agent: client.user_agent.clone(),
+        os: agent.os,
+        browser: agent.browser,
+        device: agent.device,
+        msg: attempt.msg,
+        login_time: attempt.login_time,
+        created_time: Utc::now(),
+    };
+    let id = match state.next_id() {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "login log: no id; row not written");
+            return;
+        }
+    };
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crud::login_log::create(&db, id, row).await {
+            tracing::error!(error = %e, "login log: insert failed");
+        }
+    });
+}
+
+/// One page of the log, newest first.
+///
+/// # Errors
+/// A database failure.
+pub async fn list(
+    state: &AppState,
+    filter: &LoginLogFilter,
+    params: &PageParams,
+) -> AppResult<Page<LoginLogDetail>> {
+    let (rows, total) =
+        crud::login_log::list(&state.db, filter, params.offset(), params.limit()).await?;
+    Ok(Page::new(
+        rows.into_iter().map(LoginLogDetail::from).collect(),
+        total,
+        params,
+    ))
+}
+
+/// Deletes the rows with these ids; returns how many were deleted.
+///
+/// # Errors
+/// A database failure.
+pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
+    Ok(crud::login_log::delete(&state.db, pks).await?)
+}
+
+/// Deletes every row.
+///
+/// # Errors
+/// A database failure.
+pub async fn delete_all(state: &AppState) -> AppResult<()> {
+    crud::login_log::delete_all(&state.db).await?;
+    Ok(())
+}
