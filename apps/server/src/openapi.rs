@@ -10,7 +10,12 @@ use utoipa::OpenApi;
 /// The API description assembled from every crate's annotated handlers.
 #[derive(OpenApi)]
 #[openapi(
-    paths(crate::health::health),
+    paths(
+        crate::health::health,
+        fba_admin::api::v1::log::opera_log::list,
+        fba_admin::api::v1::log::opera_log::delete,
+        fba_admin::api::v1::log::opera_log::delete_all,
+    ),
     components(schemas(crate::health::Health)),
     tags((name = "health", description = "liveness of the server and its stores"))
 )]

@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
 use fba_common::middleware::RequestContext;
+use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue, RouteTitles};
 use fba_core_conf::Settings;
 
 use crate::bootstrap::{self, BootstrapError};
@@ -35,6 +36,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     security: web::Data<fba_common::security::Security>,
+    opera_log: OperaLogQueue,
 }
 
 impl Application {
@@ -81,6 +83,13 @@ impl Application {
             kv,
             ids,
         };
+        // The operation log's queue and writer run beside the server; flushed when it stops.
+        let sink = fba_admin::service::opera_log::DbOperaLogSink::connect(state.clone())
+            .await
+            .map_err(BootstrapError::from)?;
+        let opera_log = OperaLogQueue::start(&settings.opera_log, Arc::new(sink));
+        let titles = RouteTitles::from_openapi(&crate::openapi::document(&settings.api));
+        let opera_log_mw = OperaLog::new(&settings, opera_log.sender(), titles);
         let addr = settings.server.bind_addr();
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
             addr: addr.clone(),
@@ -90,13 +99,20 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
-        let server = run(listener, state.clone(), security.clone(), extra_routes)
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let server = run(
+            listener,
+            state.clone(),
+            security.clone(),
+            extra_routes,
+            opera_log_mw,
+        )
+        .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
             state,
             security,
+            opera_log,
         })
     }
 
@@ -117,6 +133,8 @@ impl Application {
     /// The I/O error that ended serving.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        // Every request that got a response has queued its row: write them all before exiting.
+        self.opera_log.flush_and_stop().await;
         if let Some(ids) = &self.state.ids {
             ids.shutdown().await;
         }
@@ -143,6 +161,7 @@ fn run(
     state: AppState,
     security: web::Data<fba_common::security::Security>,
     extra_routes: Option<RouteHook>,
+    opera_log: OperaLog,
 ) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
@@ -160,6 +179,7 @@ fn run(
                 crate::routes::configure(cfg, s);
             })
             .default_service(web::to(fba_common::routing::not_found))
+            .wrap(opera_log.clone())
             .wrap(cors(s))
             .wrap(RequestContext::new(
                 &s.trace.header,

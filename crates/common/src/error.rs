@@ -254,6 +254,9 @@ impl ResponseError for AppError {
             trace_id: (!matches!(self, Self::TokenRejected(_))).then(scope::trace_id),
         };
         let mut resp = crate::response::json(status, &body);
+        // What the client was told, for the operation log (FBA keeps it in the request context).
+        let outcome = crate::middleware::opera_log::ErrorOutcome { code, msg };
+        resp.extensions_mut().insert(outcome);
         match self {
             Self::Unauthorized(_) => {
                 resp.headers_mut()

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub app_state: fba_common::AppState,
     pub security: actix_web::web::Data<fba_common::security::Security>,
     handle: actix_web::dev::ServerHandle,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     database_url: String,
     redis_namespace: Option<String>,
     db: Option<TestDatabase>,
@@ -145,8 +146,9 @@ impl TestApp {
         let handle = app.handle();
         let app_state = app.state().clone();
         let security = app.security();
-        tokio::spawn(app.run_until_stopped());
+        let running = tokio::spawn(app.run_until_stopped());
         Self {
+            running: Some(running),
             address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -223,6 +225,10 @@ impl TestApp {
     /// Stops the server and drops its database.
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
+        // Wait for the shutdown work (operation-log flush, pool close) before dropping the db.
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
         if let Some(db) = self.db.take() {
             db.drop_database().await;
         }

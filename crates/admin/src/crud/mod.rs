@@ -5,6 +5,7 @@ pub mod data_scope;
 pub mod dept;
 pub mod login_log;
 pub mod menu;
+pub mod opera_log;
 pub mod password_history;
 pub mod role;
 pub mod user;

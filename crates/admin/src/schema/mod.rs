@@ -8,6 +8,7 @@ pub mod dept;
 pub mod login_log;
 pub mod menu;
 pub mod monitor;
+pub mod opera_log;
 pub mod role;
 pub mod session;
 pub mod user;

@@ -11,6 +11,7 @@ pub mod dept;
 pub mod login_log;
 pub mod menu;
 pub mod monitor;
+pub mod opera_log;
 pub mod password_policy;
 pub mod role;
 pub mod session_monitor;

@@ -1,6 +1,92 @@
-//! Routes of `log/opera_log` (being written).
+//! `/api/v1/logs/opera`: list (any signed-in user), batch delete (`log:opera:del`), clear
+//! (`log:opera:clear`). The `summary` of each handler is FBA's, and the title the operation
+//! log records for it once the handlers are in the OpenAPI document.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+use fba_common::extract::{Json, Query};
+use fba_common::pagination::PageParams;
+use fba_common::routing::resource;
+use fba_common::security::{AuthUser, Perm};
+use fba_common::{AppResult, AppState, response};
 
-/// Registers the routes of this module.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::schema::opera_log::{DeleteOperaLogParam, OperaLogQuery};
+use crate::service::opera_log;
+
+fba_common::permission!(
+    /// Batch delete of operation log rows.
+    LogOperaDel = "log:opera:del"
+);
+fba_common::permission!(
+    /// Clearing the operation log.
+    LogOperaClear = "log:opera:clear"
+);
+
+/// Registers the `/logs/opera` routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("")
+            .route(web::get().to(list))
+            .route(web::delete().to(delete)),
+    )
+    .service(resource("/all").route(web::delete().to(delete_all)));
+}
+
+/// `GET /logs/opera`: one page, filtered by `username` (LIKE), `status`, `ip` (LIKE), newest
+/// first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/logs/opera",
+    tag = "log",
+    summary = "分页获取操作日志",
+    params(OperaLogQuery, ("page" = Option<u64>, Query), ("size" = Option<u64>, Query)),
+    responses((status = 200, description = "Page<OperaLog>"))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: AuthUser,
+    params: PageParams,
+    query: Query<OperaLogQuery>,
+) -> AppResult<HttpResponse> {
+    let filter = query.into_inner().parse()?;
+    let page = opera_log::list(&state, &filter, &params).await?;
+    Ok(response::ok(page))
+}
+
+/// `DELETE /logs/opera` with `{"pks": [..]}`; the soft failure when no row matched.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/logs/opera",
+    tag = "log",
+    summary = "批量删除操作日志",
+    request_body = DeleteOperaLogParam,
+    responses((status = 200, description = "null, or the soft failure when nothing matched"))
+)]
+pub async fn delete(
+    state: web::Data<AppState>,
+    _perm: Perm<LogOperaDel>,
+    body: Json<DeleteOperaLogParam>,
+) -> AppResult<HttpResponse> {
+    let pks = body.into_inner().parse()?;
+    let count = opera_log::delete(&state, &pks).await?;
+    Ok(if count > 0 {
+        response::ok_empty()
+    } else {
+        response::soft_fail()
+    })
+}
+
+/// `DELETE /logs/opera/all`: clears the log.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/logs/opera/all",
+    tag = "log",
+    summary = "清空操作日志",
+    responses((status = 200, description = "null"))
+)]
+pub async fn delete_all(
+    state: web::Data<AppState>,
+    _perm: Perm<LogOperaClear>,
+) -> AppResult<HttpResponse> {
+    opera_log::delete_all(&state).await?;
+    Ok(response::ok_empty())
+}
