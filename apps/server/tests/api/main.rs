@@ -10,6 +10,7 @@ mod helpers;
 mod login_log;
 mod menu_role;
 mod monitor;
+mod no_permission;
 mod opera_log;
 mod rbac;
 mod sessions;
