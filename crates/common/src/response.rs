@@ -63,6 +63,12 @@ pub fn soft_fail() -> HttpResponse {
     )
 }
 
+/// FBA's reply to an update or delete that touched `count` rows: [`ok_empty`] when any row
+/// changed, else [`soft_fail`].
+pub fn ok_or_soft_fail(count: u64) -> HttpResponse {
+    if count > 0 { ok_empty() } else { soft_fail() }
+}
+
 /// Serialises `body` as a JSON reply with `status`.
 pub fn json<B: Serialize>(status: actix_web::http::StatusCode, body: &B) -> HttpResponse {
     match serde_json::to_vec(body) {

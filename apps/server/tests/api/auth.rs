@@ -4,13 +4,12 @@
 use std::time::Duration;
 
 use fba_admin::model::sys_user;
-use fba_core_conf::{ExposeSecret, Settings, Source};
 use sea_orm::prelude::ChronoUtc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json, redis_url};
+use crate::helpers::{TestApp, is_fba_datetime, json, redis_url};
 
 pub const LOGIN: &str = "/api/v1/auth/login";
 const CAPTCHA: &str = "/api/v1/auth/captcha";
@@ -93,17 +92,6 @@ pub async fn update_user(app: &TestApp, id: i64, col: sys_user::Column, value: s
     fba_common::security::invalidate_user(&app.app_state, id)
         .await
         .unwrap();
-}
-
-fn is_fba_datetime(v: &Value) -> bool {
-    let s = v.as_str().unwrap_or("");
-    s.len() == 19
-        && s.chars().enumerate().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == ' ',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 #[tokio::test]
@@ -738,38 +726,6 @@ async fn swagger_login_answers_a_bare_token_and_user() {
     app.stop().await;
 }
 
-/// A second app on the same database and the same Kv namespace (a second replica).
-struct Replica {
-    address: String,
-    handle: actix_web::dev::ServerHandle,
-}
-
-impl Replica {
-    async fn spawn_sharing(other: &TestApp) -> Self {
-        let s = &other.app_state.settings;
-        let mut pairs: Vec<(String, String)> = vec![
-            (
-                "DATABASE_URL".into(),
-                s.database.url.expose_secret().to_owned(),
-            ),
-            ("SERVER_PORT".into(), "0".into()),
-            ("SERVER_WORKERS".into(), "1".into()),
-            ("LOG_STD_LEVEL".into(), "warn".into()),
-            ("LOGIN_CAPTCHA_ENABLED".into(), "false".into()),
-        ];
-        if let Some(redis) = &s.redis {
-            pairs.push(("REDIS_URL".into(), redis.url.expose_secret().to_owned()));
-            pairs.push(("REDIS_KEY_NAMESPACE".into(), redis.key_namespace.clone()));
-        }
-        let settings = Settings::from_source(&Source::from_pairs(pairs)).unwrap();
-        let app = fba_server::Application::build(settings).await.unwrap();
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
-        Self { address, handle }
-    }
-}
-
 #[tokio::test]
 async fn two_replicas_share_sessions() {
     let pg = std::env::var("FBA_TEST_DATABASE")
@@ -782,19 +738,13 @@ async fn two_replicas_share_sessions() {
         return;
     }
     let a = spawn_no_captcha(&[]).await;
-    let b = Replica::spawn_sharing(&a).await;
+    let b = TestApp::spawn_sharing(&a, &redis_url().unwrap()).await;
     let (token, _, cookie) = login_ok(&a, "admin").await;
-    let on_b = a
-        .client
-        .get(format!("{}{PROTECTED}", b.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let on_b = b.get_auth(PROTECTED, &token).await;
     assert_eq!(on_b.status(), 200);
     let resp = a
         .client
-        .post(format!("{}{LOGOUT}", b.address))
+        .post(b.url(LOGOUT))
         .bearer_auth(&token)
         .header("cookie", format!("fba_refresh_token={cookie}"))
         .send()
@@ -803,6 +753,6 @@ async fn two_replicas_share_sessions() {
     assert_eq!(resp.status(), 200);
     let (status, body) = json(a.get_auth(PROTECTED, &token).await).await;
     assert_eq!((status, body["msg"].as_str()), (401, Some("Token 已过期")));
-    b.handle.stop(true).await;
+    b.stop_shared().await;
     a.stop().await;
 }

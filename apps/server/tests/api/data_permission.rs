@@ -13,96 +13,16 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json};
+use crate::helpers::{
+    TestApp, assert_401, assert_422, assert_error, assert_ok_empty, assert_soft_fail, flatten,
+    is_fba_datetime, make_staff,
+};
 
 const DEPTS: &str = "/api/v1/sys/depts";
 const RULES: &str = "/api/v1/sys/data-rules";
 const SCOPES: &str = "/api/v1/sys/data-scopes";
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    json(req.send().await.unwrap()).await
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    call(app, Method::GET, path, Some(token), None).await
-}
-
-async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    call(app, Method::POST, path, Some(token), Some(body)).await
-}
-
-async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    call(app, Method::PUT, path, Some(token), Some(body)).await
-}
-
-async fn delete(app: &TestApp, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    call(app, Method::DELETE, path, Some(token), body).await
-}
-
-fn assert_ok_empty(status: u16, body: &Value) {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, &json!({"code": 200, "msg": "请求成功", "data": null}));
-}
-
-fn assert_soft_fail(status: u16, body: &Value) {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, &json!({"code": 400, "msg": "请求错误", "data": null}));
-}
-
-fn assert_error(status: u16, body: &Value, expected: u16, msg: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["code"], expected, "{body}");
-    assert_eq!(body["msg"], msg, "{body}");
-}
-
-fn assert_422(status: u16, body: &Value, loc: Value) {
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["code"], 422);
-    assert_eq!(body["data"]["errors"][0]["loc"], loc, "{body}");
-}
-
-fn assert_401(status: u16, body: &Value) {
-    assert_error(status, body, 401, "Not authenticated");
-}
-
 const NOT_STAFF: &str = "用户已被禁止后台管理操作，请联系系统管理员";
-
-fn is_fba_datetime(v: &Value) -> bool {
-    let Some(s) = v.as_str() else { return false };
-    s.len() == 19
-        && s.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == ' ',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        })
-}
-
-/// Every node of a tree (pre-order).
-fn flatten(nodes: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    let mut stack: Vec<&Value> = nodes.as_array().unwrap().iter().rev().collect();
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        if let Some(children) = n.get("children").and_then(Value::as_array) {
-            stack.extend(children.iter().rev());
-        }
-    }
-    out
-}
 
 /// The tree as `name[child, child[...]]` text, for compact assertions.
 fn shape(nodes: &Value) -> String {
@@ -149,7 +69,9 @@ async fn dept_id(app: &TestApp, name: &str) -> i64 {
 }
 
 async fn create_dept(app: &TestApp, admin: &str, name: &str, parent: Value, sort: i64) -> i64 {
-    let (status, body) = post(app, DEPTS, admin, &dept_body(name, parent, sort)).await;
+    let (status, body) = app
+        .post_json(DEPTS, admin, &dept_body(name, parent, sort))
+        .await;
     assert_ok_empty(status, &body);
     dept_id(app, name).await
 }
@@ -172,7 +94,7 @@ async fn rule_id(app: &TestApp, name: &str) -> i64 {
 }
 
 async fn create_rule(app: &TestApp, admin: &str, body: &Value) -> i64 {
-    let (status, resp) = post(app, RULES, admin, body).await;
+    let (status, resp) = app.post_json(RULES, admin, body).await;
     assert_ok_empty(status, &resp);
     rule_id(app, body["name"].as_str().unwrap()).await
 }
@@ -188,7 +110,9 @@ async fn scope_id(app: &TestApp, name: &str) -> i64 {
 }
 
 async fn create_scope(app: &TestApp, admin: &str, name: &str) -> i64 {
-    let (status, body) = post(app, SCOPES, admin, &json!({"name": name, "status": 1})).await;
+    let (status, body) = app
+        .post_json(SCOPES, admin, &json!({"name": name, "status": 1}))
+        .await;
     assert_ok_empty(status, &body);
     scope_id(app, name).await
 }
@@ -217,13 +141,13 @@ async fn set_role_scopes(app: &TestApp, scopes: &[i64]) {
 }
 
 async fn set_scope_rules(app: &TestApp, admin: &str, scope: i64, rules: &[i64]) {
-    let (status, body) = put(
-        app,
-        &format!("{SCOPES}/{scope}/rules"),
-        admin,
-        &json!({ "rules": rules }),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{scope}/rules"),
+            admin,
+            &json!({ "rules": rules }),
+        )
+        .await;
     if rules.is_empty() {
         assert_soft_fail(status, &body);
     } else {
@@ -232,7 +156,7 @@ async fn set_scope_rules(app: &TestApp, admin: &str, scope: i64, rules: &[i64]) 
 }
 
 async fn tree_shape(app: &TestApp, token: &str) -> String {
-    let (status, body) = get(app, DEPTS, token).await;
+    let (status, body) = app.get_json(DEPTS, token).await;
     assert_eq!(status, 200, "{body}");
     shape(&body["data"])
 }
@@ -258,27 +182,27 @@ async fn dept_tree_nests_sorts_and_filters() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
     let a = create_dept(&app, &admin, "A", json!(1), 2).await;
-    let (status, body) = post(
-        &app,
-        DEPTS,
-        &admin,
-        &json!({"name": "B", "parent_id": 1, "leader": "Alice Smith", "phone": "13800000001",
+    let (status, body) = app
+        .post_json(
+            DEPTS,
+            &admin,
+            &json!({"name": "B", "parent_id": 1, "leader": "Alice Smith", "phone": "13800000001",
                 "email": "B@Example.COM", "status": 0}),
-    )
-    .await;
+        )
+        .await;
     assert_ok_empty(status, &body);
     let c = create_dept(&app, &admin, "C", json!(a), 0).await;
     create_dept(&app, &admin, "Gone", json!(c), 0).await;
-    let (status, body) = delete(
-        &app,
-        &format!("{DEPTS}/{}", dept_id(&app, "Gone").await),
-        &admin,
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .delete_json(
+            &format!("{DEPTS}/{}", dept_id(&app, "Gone").await),
+            &admin,
+            None,
+        )
+        .await;
     assert_ok_empty(status, &body);
 
-    let (status, body) = get(&app, DEPTS, &admin).await;
+    let (status, body) = app.get_json(DEPTS, &admin).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(shape(&body["data"]), "测试[B, A[C]]");
     let b = flatten(&body["data"])
@@ -337,13 +261,13 @@ async fn dept_tree_nests_sorts_and_filters() {
         ("?status=1", "测试[A[C]]"),
         ("?name=Gone", ""),
     ] {
-        let (status, body) = get(&app, &format!("{DEPTS}{query}"), &admin).await;
+        let (status, body) = app.get_json(&format!("{DEPTS}{query}"), &admin).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(shape(&body["data"]), expected, "{query}");
     }
-    let (status, body) = get(&app, &format!("{DEPTS}?status=x"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}?status=x"), &admin).await;
     assert_422(status, &body, json!(["query", "status"]));
-    let (status, body) = get(&app, &format!("{DEPTS}?name=a%00b"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}?name=a%00b"), &admin).await;
     assert_422(status, &body, json!(["query", "name"]));
     app.stop().await;
 }
@@ -352,21 +276,27 @@ async fn dept_tree_nests_sorts_and_filters() {
 async fn dept_get_create_update_and_their_errors() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
-    let (status, body) = get(&app, &format!("{DEPTS}/1"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}/1"), &admin).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["name"], "测试");
     assert!(body["data"].get("children").is_none());
-    let (status, body) = get(&app, &format!("{DEPTS}/999"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}/999"), &admin).await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = get(&app, &format!("{DEPTS}/abc"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}/abc"), &admin).await;
     assert_422(status, &body, json!(["path", "pk"]));
-    let (status, body) = get(&app, &format!("{DEPTS}/9223372036854775808"), &admin).await;
+    let (status, body) = app
+        .get_json(&format!("{DEPTS}/9223372036854775808"), &admin)
+        .await;
     assert_422(status, &body, json!(["path", "pk"]));
 
     // Create: conflicts, missing parent, bad fields.
-    let (status, body) = post(&app, DEPTS, &admin, &dept_body("测试", json!(null), 0)).await;
+    let (status, body) = app
+        .post_json(DEPTS, &admin, &dept_body("测试", json!(null), 0))
+        .await;
     assert_error(status, &body, 409, "部门名称已存在");
-    let (status, body) = post(&app, DEPTS, &admin, &dept_body("X", json!(999), 0)).await;
+    let (status, body) = app
+        .post_json(DEPTS, &admin, &dept_body("X", json!(999), 0))
+        .await;
     assert_error(status, &body, 404, "父级部门不存在");
     for (field, bad) in [
         ("name", json!("x".repeat(65))),
@@ -380,10 +310,10 @@ async fn dept_get_create_update_and_their_errors() {
     ] {
         let mut b = dept_body("X", json!(null), 0);
         b[field] = bad;
-        let (status, body) = post(&app, DEPTS, &admin, &b).await;
+        let (status, body) = app.post_json(DEPTS, &admin, &b).await;
         assert_422(status, &body, json!(["body", field]));
     }
-    let (status, body) = post(&app, DEPTS, &admin, &json!({"status": 1})).await;
+    let (status, body) = app.post_json(DEPTS, &admin, &json!({"status": 1})).await;
     assert_422(status, &body, json!(["body", "name"]));
     assert_eq!(
         sys_dept::Entity::find()
@@ -400,9 +330,9 @@ async fn dept_get_create_update_and_their_errors() {
     // Update: success, then each refusal.
     let mut b = dept_body("X2", json!(1), 5);
     b["leader"] = json!("Bob");
-    let (status, body) = put(&app, &format!("{DEPTS}/{x}"), &admin, &b).await;
+    let (status, body) = app.put_json(&format!("{DEPTS}/{x}"), &admin, &b).await;
     assert_ok_empty(status, &body);
-    let (_, body) = get(&app, &format!("{DEPTS}/{x}"), &admin).await;
+    let (_, body) = app.get_json(&format!("{DEPTS}/{x}"), &admin).await;
     assert_eq!(
         (
             &body["data"]["name"],
@@ -412,70 +342,70 @@ async fn dept_get_create_update_and_their_errors() {
         (&json!("X2"), &json!(5), &json!("Bob"))
     );
     assert!(is_fba_datetime(&body["data"]["updated_time"]));
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/999"),
-        &admin,
-        &dept_body("Q", json!(null), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/999"),
+            &admin,
+            &dept_body("Q", json!(null), 0),
+        )
+        .await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &dept_body("测试", json!(1), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &dept_body("测试", json!(1), 0),
+        )
+        .await;
     assert_error(status, &body, 409, "部门名称已存在");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &dept_body("X2", json!(999), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &dept_body("X2", json!(999), 0),
+        )
+        .await;
     assert_error(status, &body, 404, "父级部门不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &dept_body("X2", json!(x), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &dept_body("X2", json!(x), 0),
+        )
+        .await;
     assert_error(status, &body, 403, "禁止关联自身为父级");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &dept_body("X2", json!(y), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &dept_body("X2", json!(y), 0),
+        )
+        .await;
     assert_error(status, &body, 403, "禁止关联自身为父级");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &json!({"name": "X2", "status": 9}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &json!({"name": "X2", "status": 9}),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "status"]));
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/abc"),
-        &admin,
-        &dept_body("X2", json!(null), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/abc"),
+            &admin,
+            &dept_body("X2", json!(null), 0),
+        )
+        .await;
     assert_422(status, &body, json!(["path", "pk"]));
     // Keeping its own name is no conflict; no parent makes it a root.
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{x}"),
-        &admin,
-        &dept_body("X2", json!(null), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{x}"),
+            &admin,
+            &dept_body("X2", json!(null), 0),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &admin).await, "测试, X2[Y]");
     app.stop().await;
@@ -487,16 +417,16 @@ async fn dept_delete_is_logical_and_refused_with_users_or_children() {
     let admin = app.token_for(1).await;
     let x = create_dept(&app, &admin, "X", json!(1), 0).await;
     let y = create_dept(&app, &admin, "Y", json!(x), 0).await;
-    let (status, body) = delete(&app, &format!("{DEPTS}/1"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/1"), &admin, None).await;
     assert_error(status, &body, 409, "部门下存在用户，无法删除");
-    let (status, body) = delete(&app, &format!("{DEPTS}/{x}"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/{x}"), &admin, None).await;
     assert_error(status, &body, 409, "部门下存在子部门，无法删除");
-    let (status, body) = delete(&app, &format!("{DEPTS}/999"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/999"), &admin, None).await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = delete(&app, &format!("{DEPTS}/x"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/x"), &admin, None).await;
     assert_422(status, &body, json!(["path", "pk"]));
 
-    let (status, body) = delete(&app, &format!("{DEPTS}/{y}"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/{y}"), &admin, None).await;
     assert_ok_empty(status, &body);
     let row = sys_dept::Entity::find_by_id(y)
         .one(&app.app_state.db)
@@ -505,23 +435,25 @@ async fn dept_delete_is_logical_and_refused_with_users_or_children() {
         .unwrap();
     assert!(row.del_flag, "the row stays, flagged");
     assert!(row.updated_time.is_some());
-    let (status, body) = get(&app, &format!("{DEPTS}/{y}"), &admin).await;
+    let (status, body) = app.get_json(&format!("{DEPTS}/{y}"), &admin).await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = delete(&app, &format!("{DEPTS}/{y}"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/{y}"), &admin, None).await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{DEPTS}/{y}"),
-        &admin,
-        &dept_body("Y", json!(x), 0),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{DEPTS}/{y}"),
+            &admin,
+            &dept_body("Y", json!(x), 0),
+        )
+        .await;
     assert_error(status, &body, 404, "部门不存在");
-    let (status, body) = post(&app, DEPTS, &admin, &dept_body("Z", json!(y), 0)).await;
+    let (status, body) = app
+        .post_json(DEPTS, &admin, &dept_body("Z", json!(y), 0))
+        .await;
     assert_error(status, &body, 404, "父级部门不存在");
     // Its name is free again, and X has no children left.
     create_dept(&app, &admin, "Y", json!(null), 0).await;
-    let (status, body) = delete(&app, &format!("{DEPTS}/{x}"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{DEPTS}/{x}"), &admin, None).await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &admin).await, "测试, Y");
     app.stop().await;
@@ -539,41 +471,31 @@ async fn dept_routes_need_a_token_and_writes_need_permission() {
         (Method::PUT, format!("{DEPTS}/1")),
         (Method::DELETE, format!("{DEPTS}/1")),
     ] {
-        let (status, resp) = call(&app, method.clone(), &path, None, Some(&body)).await;
+        let (status, resp) = app.call(method.clone(), &path, None, Some(&body)).await;
         assert_401(status, &resp);
         if method != Method::GET {
-            let (status, resp) = call(&app, method, &path, Some(&user), Some(&body)).await;
+            let (status, resp) = app.call(method, &path, Some(&user), Some(&body)).await;
             assert_error(status, &resp, 403, NOT_STAFF);
         }
     }
     // Staff without the button code: Permission Denied.
-    let db = &app.app_state.db;
-    let mut u: fba_admin::model::sys_user::ActiveModel =
-        fba_admin::model::sys_user::Entity::find_by_id(2)
-            .one(db)
-            .await
-            .unwrap()
-            .unwrap()
-            .into();
-    u.is_staff = Set(true);
-    u.update(db).await.unwrap();
-    fba_common::security::invalidate_user(&app.app_state, 2)
-        .await
-        .unwrap();
-    let (status, resp) = post(&app, DEPTS, &user, &body).await;
+    make_staff(&app, 2).await;
+    let (status, resp) = app.post_json(DEPTS, &user, &body).await;
     assert_error(status, &resp, 403, "Permission Denied");
-    let (status, resp) = put(
-        &app,
-        &format!("{RULES}/1"),
-        &user,
-        &rule_body("r", "Dept", "name", 0, 0, "x"),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{RULES}/1"),
+            &user,
+            &rule_body("r", "Dept", "name", 0, 0, "x"),
+        )
+        .await;
     assert_error(status, &resp, 403, "Permission Denied");
-    let (status, resp) = delete(&app, SCOPES, &user, Some(&json!({"pks": [1]}))).await;
+    let (status, resp) = app
+        .delete_json(SCOPES, &user, Some(&json!({"pks": [1]})))
+        .await;
     assert_error(status, &resp, 403, "Permission Denied");
     // Reads are open to every authenticated user.
-    let (status, _) = get(&app, &format!("{DEPTS}/1"), &user).await;
+    let (status, _) = app.get_json(&format!("{DEPTS}/1"), &user).await;
     assert_eq!(status, 200);
     app.stop().await;
 }
@@ -583,17 +505,17 @@ async fn dept_update_drops_the_cached_users_of_the_dept() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
     let user = app.token_for(2).await;
-    let (status, _) = get(&app, DEPTS, &user).await;
+    let (status, _) = app.get_json(DEPTS, &user).await;
     assert_eq!(status, 200);
     let key = fba_common::security::user_cache_key(&app.app_state, 2);
     assert!(app.app_state.kv.get(&key).await.unwrap().is_some());
 
     let mut b = dept_body("测试", json!(null), 0);
     b["status"] = json!(0);
-    let (status, body) = put(&app, &format!("{DEPTS}/1"), &admin, &b).await;
+    let (status, body) = app.put_json(&format!("{DEPTS}/1"), &admin, &b).await;
     assert_ok_empty(status, &body);
     assert!(app.app_state.kv.get(&key).await.unwrap().is_none());
-    let (status, body) = get(&app, DEPTS, &user).await;
+    let (status, body) = app.get_json(DEPTS, &user).await;
     assert_error(status, &body, 403, "用户所属部门已被锁定，请联系系统管理员");
     app.stop().await;
 }
@@ -606,7 +528,7 @@ async fn dept_update_drops_the_cached_users_of_the_dept() {
 async fn data_rule_models_columns_and_templates() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, &format!("{RULES}/models"), &user).await;
+    let (status, body) = app.get_json(&format!("{RULES}/models"), &user).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"],
@@ -623,7 +545,9 @@ async fn data_rule_models_columns_and_templates() {
             "sys_user_role"
         ])
     );
-    let (status, body) = get(&app, &format!("{RULES}/models/Dept/columns"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/models/Dept/columns"), &user)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"],
@@ -638,29 +562,34 @@ async fn data_rule_models_columns_and_templates() {
             {"key": "__created_by__", "comment": "创建者"}
         ])
     );
-    let (status, body) = get(&app, &format!("{RULES}/models/User/columns"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/models/User/columns"), &user)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"][0], json!({"key": "uuid", "comment": null}));
-    let (status, body) = get(
-        &app,
-        &format!("{RULES}/models/sys_user_role/columns"),
-        &user,
-    )
-    .await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/models/sys_user_role/columns"), &user)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"][0],
         json!({"key": "user_id", "comment": "用户ID"})
     );
-    let (status, body) = get(&app, &format!("{RULES}/models/__ALL__/columns"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/models/__ALL__/columns"), &user)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"],
         json!([{"key": "__dept_id__", "comment": "部门 ID"}, {"key": "__created_by__", "comment": "创建者"}])
     );
-    let (status, body) = get(&app, &format!("{RULES}/models/Nope/columns"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/models/Nope/columns"), &user)
+        .await;
     assert_error(status, &body, 404, "数据规则可用模型不存在");
-    let (status, body) = get(&app, &format!("{RULES}/value-template-variables"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}/value-template-variables"), &user)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"],
@@ -678,7 +607,9 @@ async fn data_rule_models_columns_and_templates() {
         "/1",
         "",
     ] {
-        let (status, body) = call(&app, Method::GET, &format!("{RULES}{path}"), None, None).await;
+        let (status, body) = app
+            .call(Method::GET, &format!("{RULES}{path}"), None, None)
+            .await;
         assert_401(status, &body);
     }
     app.stop().await;
@@ -690,10 +621,10 @@ async fn data_rule_crud_and_its_errors() {
     let admin = app.token_for(1).await;
     let db = &app.app_state.db;
 
-    let (status, body) = get(&app, &format!("{RULES}/all"), &admin).await;
+    let (status, body) = app.get_json(&format!("{RULES}/all"), &admin).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 6);
-    let (status, body) = get(&app, &format!("{RULES}/1"), &admin).await;
+    let (status, body) = app.get_json(&format!("{RULES}/1"), &admin).await;
     assert_eq!(status, 200, "{body}");
     let rule = &body["data"];
     let mut keys: Vec<&str> = rule
@@ -734,15 +665,15 @@ async fn data_rule_crud_and_its_errors() {
         )
     );
     assert!(is_fba_datetime(&rule["created_time"]));
-    let (status, body) = get(&app, &format!("{RULES}/999"), &admin).await;
+    let (status, body) = app.get_json(&format!("{RULES}/999"), &admin).await;
     assert_error(status, &body, 404, "数据规则不存在");
-    let (status, body) = get(&app, &format!("{RULES}/abc"), &admin).await;
+    let (status, body) = app.get_json(&format!("{RULES}/abc"), &admin).await;
     assert_422(status, &body, json!(["path", "pk"]));
 
     // Create.
     let body_a = rule_body("规则 A", "Dept", "name", 1, 6, "a, b");
     let a = create_rule(&app, &admin, &body_a).await;
-    let (status, body) = post(&app, RULES, &admin, &body_a).await;
+    let (status, body) = app.post_json(RULES, &admin, &body_a).await;
     assert_error(status, &body, 409, "数据规则已存在");
     for (field, bad) in [
         ("operator", json!(2)),
@@ -753,14 +684,16 @@ async fn data_rule_crud_and_its_errors() {
     ] {
         let mut b = rule_body("bad", "Dept", "name", 0, 0, "x");
         b[field] = bad;
-        let (status, body) = post(&app, RULES, &admin, &b).await;
+        let (status, body) = app.post_json(RULES, &admin, &b).await;
         assert_422(status, &body, json!(["body", field]));
     }
-    let (status, body) = post(&app, RULES, &admin, &json!({"name": "bad"})).await;
+    let (status, body) = app.post_json(RULES, &admin, &json!({"name": "bad"})).await;
     assert_422(status, &body, json!(["body", "model"]));
 
     // Paginated list with a name filter.
-    let (status, body) = get(&app, &format!("{RULES}?page=1&size=2"), &admin).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}?page=1&size=2"), &admin)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["total"], 7);
     assert_eq!(body["data"]["total_pages"], 4);
@@ -770,23 +703,25 @@ async fn data_rule_crud_and_its_errors() {
         body["data"]["links"]["next"],
         format!("{RULES}?page=2&size=2")
     );
-    let (status, body) = get(&app, &format!("{RULES}?name=%E8%A7%84%E5%88%99"), &admin).await;
+    let (status, body) = app
+        .get_json(&format!("{RULES}?name=%E8%A7%84%E5%88%99"), &admin)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["total"], 1);
     assert_eq!(body["data"]["items"][0]["id"], a);
-    let (status, body) = get(&app, &format!("{RULES}?page=0"), &admin).await;
+    let (status, body) = app.get_json(&format!("{RULES}?page=0"), &admin).await;
     assert_422(status, &body, json!(["query", "page"]));
 
     // Update.
-    let (status, body) = put(
-        &app,
-        &format!("{RULES}/{a}"),
-        &admin,
-        &rule_body("规则 A2", "User", "username", 0, 1, "x"),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{RULES}/{a}"),
+            &admin,
+            &rule_body("规则 A2", "User", "username", 0, 1, "x"),
+        )
+        .await;
     assert_ok_empty(status, &body);
-    let (_, body) = get(&app, &format!("{RULES}/{a}"), &admin).await;
+    let (_, body) = app.get_json(&format!("{RULES}/{a}"), &admin).await;
     assert_eq!(
         (
             &body["data"]["name"],
@@ -796,25 +731,25 @@ async fn data_rule_crud_and_its_errors() {
         (&json!("规则 A2"), &json!("User"), &json!(1))
     );
     assert!(is_fba_datetime(&body["data"]["updated_time"]));
-    let (status, body) = put(&app, &format!("{RULES}/999"), &admin, &body_a).await;
+    let (status, body) = app.put_json(&format!("{RULES}/999"), &admin, &body_a).await;
     assert_error(status, &body, 404, "数据规则不存在");
-    let (_, seeded) = get(&app, &format!("{RULES}/1"), &admin).await;
+    let (_, seeded) = app.get_json(&format!("{RULES}/1"), &admin).await;
     let taken = seeded["data"]["name"].as_str().unwrap();
-    let (status, body) = put(
-        &app,
-        &format!("{RULES}/{a}"),
-        &admin,
-        &rule_body(taken, "Dept", "name", 0, 0, "x"),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{RULES}/{a}"),
+            &admin,
+            &rule_body(taken, "Dept", "name", 0, 0, "x"),
+        )
+        .await;
     assert_error(status, &body, 409, "数据规则已存在");
-    let (status, body) = put(
-        &app,
-        &format!("{RULES}/{a}"),
-        &admin,
-        &rule_body("规则 A2", "Dept", "name", 5, 0, "x"),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{RULES}/{a}"),
+            &admin,
+            &rule_body("规则 A2", "Dept", "name", 5, 0, "x"),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "operator"]));
 
     // Delete: links to scopes go too (seeded scope 2 holds rules 2 and 3).
@@ -825,22 +760,30 @@ async fn data_rule_crud_and_its_errors() {
         link_count::<sys_data_scope_rule::Entity>(&app, links_of(vec![2, 3])).await,
         2
     );
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({"pks": [2, 3, 999]}))).await;
+    let (status, body) = app
+        .delete_json(RULES, &admin, Some(&json!({"pks": [2, 3, 999]})))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(
         link_count::<sys_data_scope_rule::Entity>(&app, links_of(vec![2, 3])).await,
         0
     );
     assert_eq!(sys_data_rule::Entity::find().count(db).await.unwrap(), 5);
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({"pks": [2]}))).await;
+    let (status, body) = app
+        .delete_json(RULES, &admin, Some(&json!({"pks": [2]})))
+        .await;
     assert_soft_fail(status, &body);
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({"pks": []}))).await;
+    let (status, body) = app
+        .delete_json(RULES, &admin, Some(&json!({"pks": []})))
+        .await;
     assert_soft_fail(status, &body);
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({"pks": ["x"]}))).await;
+    let (status, body) = app
+        .delete_json(RULES, &admin, Some(&json!({"pks": ["x"]})))
+        .await;
     assert_422(status, &body, json!(["body", "pks", 0]));
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({}))).await;
+    let (status, body) = app.delete_json(RULES, &admin, Some(&json!({}))).await;
     assert_422(status, &body, json!(["body", "pks"]));
-    let (_, body) = get(&app, &format!("{SCOPES}/2/rules"), &admin).await;
+    let (_, body) = app.get_json(&format!("{SCOPES}/2/rules"), &admin).await;
     assert_eq!(body["data"]["rules"], json!([]));
 
     // Writes need a token and the permission.
@@ -858,9 +801,9 @@ async fn data_rule_crud_and_its_errors() {
         ),
         (Method::DELETE, RULES.to_owned(), json!({"pks": [a]})),
     ] {
-        let (status, resp) = call(&app, method.clone(), &path, None, Some(&b)).await;
+        let (status, resp) = app.call(method.clone(), &path, None, Some(&b)).await;
         assert_401(status, &resp);
-        let (status, resp) = call(&app, method, &path, Some(&user), Some(&b)).await;
+        let (status, resp) = app.call(method, &path, Some(&user), Some(&b)).await;
         assert_error(status, &resp, 403, NOT_STAFF);
     }
     app.stop().await;
@@ -875,10 +818,10 @@ async fn data_scope_crud_and_its_errors() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
 
-    let (status, body) = get(&app, &format!("{SCOPES}/all"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}/all"), &admin).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"].as_array().unwrap().len(), 5);
-    let (status, body) = get(&app, &format!("{SCOPES}/2"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}/2"), &admin).await;
     assert_eq!(status, 200, "{body}");
     let mut keys: Vec<&str> = body["data"]
         .as_object()
@@ -892,7 +835,7 @@ async fn data_scope_crud_and_its_errors() {
         ["created_time", "id", "name", "status", "updated_time"]
     );
     assert_eq!(body["data"]["name"], "测试部门及以下数据权限");
-    let (status, body) = get(&app, &format!("{SCOPES}/2/rules"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}/2/rules"), &admin).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["id"], 2);
     let rule_ids: Vec<i64> = body["data"]["rules"]
@@ -904,33 +847,33 @@ async fn data_scope_crud_and_its_errors() {
     assert_eq!(rule_ids, [2, 3]);
     assert!(is_fba_datetime(&body["data"]["rules"][0]["created_time"]));
     for path in ["/999", "/999/rules"] {
-        let (status, body) = get(&app, &format!("{SCOPES}{path}"), &admin).await;
+        let (status, body) = app.get_json(&format!("{SCOPES}{path}"), &admin).await;
         assert_error(status, &body, 404, "数据范围不存在");
     }
-    let (status, body) = get(&app, &format!("{SCOPES}/abc/rules"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}/abc/rules"), &admin).await;
     assert_422(status, &body, json!(["path", "pk"]));
 
     // Create, list, filters.
     let s = create_scope(&app, &admin, "范围 S").await;
-    let (status, body) = post(
-        &app,
-        SCOPES,
-        &admin,
-        &json!({"name": "范围 S", "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(SCOPES, &admin, &json!({"name": "范围 S", "status": 1}))
+        .await;
     assert_error(status, &body, 409, "数据范围已存在");
-    let (status, body) = post(
-        &app,
-        SCOPES,
-        &admin,
-        &json!({"name": "x".repeat(65), "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            SCOPES,
+            &admin,
+            &json!({"name": "x".repeat(65), "status": 1}),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "name"]));
-    let (status, body) = post(&app, SCOPES, &admin, &json!({"name": "n", "status": "on"})).await;
+    let (status, body) = app
+        .post_json(SCOPES, &admin, &json!({"name": "n", "status": "on"}))
+        .await;
     assert_422(status, &body, json!(["body", "status"]));
-    let (status, body) = get(&app, &format!("{SCOPES}?page=2&size=5"), &admin).await;
+    let (status, body) = app
+        .get_json(&format!("{SCOPES}?page=2&size=5"), &admin)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (
@@ -939,60 +882,60 @@ async fn data_scope_crud_and_its_errors() {
         ),
         (Some(6), Some(s))
     );
-    let (status, body) = get(
-        &app,
-        &format!("{SCOPES}?name=%E8%8C%83%E5%9B%B4&status=1"),
-        &admin,
-    )
-    .await;
+    let (status, body) = app
+        .get_json(
+            &format!("{SCOPES}?name=%E8%8C%83%E5%9B%B4&status=1"),
+            &admin,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["total"], 1);
-    let (status, body) = get(&app, &format!("{SCOPES}?status=0"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}?status=0"), &admin).await;
     assert_eq!((status, &body["data"]["total"]), (200, &json!(0)));
-    let (status, body) = get(&app, &format!("{SCOPES}?status=x"), &admin).await;
+    let (status, body) = app.get_json(&format!("{SCOPES}?status=x"), &admin).await;
     assert_422(status, &body, json!(["query", "status"]));
 
     // Update.
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}"),
-        &admin,
-        &json!({"name": "范围 S2", "status": 0}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}"),
+            &admin,
+            &json!({"name": "范围 S2", "status": 0}),
+        )
+        .await;
     assert_ok_empty(status, &body);
-    let (_, body) = get(&app, &format!("{SCOPES}/{s}"), &admin).await;
+    let (_, body) = app.get_json(&format!("{SCOPES}/{s}"), &admin).await;
     assert_eq!(
         (&body["data"]["name"], &body["data"]["status"]),
         (&json!("范围 S2"), &json!(0))
     );
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}"),
-        &admin,
-        &json!({"name": "本部门数据权限", "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}"),
+            &admin,
+            &json!({"name": "本部门数据权限", "status": 1}),
+        )
+        .await;
     assert_error(status, &body, 409, "数据范围已存在");
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/999"),
-        &admin,
-        &json!({"name": "q", "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/999"),
+            &admin,
+            &json!({"name": "q", "status": 1}),
+        )
+        .await;
     assert_error(status, &body, 404, "数据范围不存在");
 
     // Rules of a scope.
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}/rules"),
-        &admin,
-        &json!({"rules": [3, 1, 1]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}/rules"),
+            &admin,
+            &json!({"rules": [3, 1, 1]}),
+        )
+        .await;
     assert_ok_empty(status, &body);
-    let (_, body) = get(&app, &format!("{SCOPES}/{s}/rules"), &admin).await;
+    let (_, body) = app.get_json(&format!("{SCOPES}/{s}/rules"), &admin).await;
     let ids: Vec<i64> = body["data"]["rules"]
         .as_array()
         .unwrap()
@@ -1000,32 +943,32 @@ async fn data_scope_crud_and_its_errors() {
         .map(|r| r["id"].as_i64().unwrap())
         .collect();
     assert_eq!(ids, [1, 3]);
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}/rules"),
-        &admin,
-        &json!({"rules": [1, 999]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}/rules"),
+            &admin,
+            &json!({"rules": [1, 999]}),
+        )
+        .await;
     assert_error(status, &body, 404, "数据规则不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/999/rules"),
-        &admin,
-        &json!({"rules": [1]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/999/rules"),
+            &admin,
+            &json!({"rules": [1]}),
+        )
+        .await;
     assert_error(status, &body, 404, "数据范围不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}/rules"),
-        &admin,
-        &json!({"rules": "1"}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}/rules"),
+            &admin,
+            &json!({"rules": "1"}),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "rules"]));
     set_scope_rules(&app, &admin, s, &[]).await; // clears, then FBA's soft failure
-    let (_, body) = get(&app, &format!("{SCOPES}/{s}/rules"), &admin).await;
+    let (_, body) = app.get_json(&format!("{SCOPES}/{s}/rules"), &admin).await;
     assert_eq!(body["data"]["rules"], json!([]));
 
     // Delete: rule and role links go too (seeded role 1 holds scopes 1 and 2).
@@ -1039,7 +982,9 @@ async fn data_scope_crud_and_its_errors() {
         link_count::<sys_role_data_scope::Entity>(&app, role_links(vec![1, 2])).await,
         2
     );
-    let (status, body) = delete(&app, SCOPES, &admin, Some(&json!({"pks": [1, 2]}))).await;
+    let (status, body) = app
+        .delete_json(SCOPES, &admin, Some(&json!({"pks": [1, 2]})))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(
         link_count::<sys_role_data_scope::Entity>(&app, role_links(vec![1, 2])).await,
@@ -1049,17 +994,23 @@ async fn data_scope_crud_and_its_errors() {
         link_count::<sys_data_scope_rule::Entity>(&app, rule_links(vec![1, 2])).await,
         0
     );
-    let (status, body) = delete(&app, SCOPES, &admin, Some(&json!({"pks": [1]}))).await;
+    let (status, body) = app
+        .delete_json(SCOPES, &admin, Some(&json!({"pks": [1]})))
+        .await;
     assert_soft_fail(status, &body);
-    let (status, body) = delete(&app, SCOPES, &admin, Some(&json!({"pks": [true]}))).await;
+    let (status, body) = app
+        .delete_json(SCOPES, &admin, Some(&json!({"pks": [true]})))
+        .await;
     assert_422(status, &body, json!(["body", "pks", 0]));
 
     // Reads need a token; writes need the permission.
     let user = app.token_for(2).await;
     for path in ["/all", "/3", "/3/rules", ""] {
-        let (status, body) = call(&app, Method::GET, &format!("{SCOPES}{path}"), None, None).await;
+        let (status, body) = app
+            .call(Method::GET, &format!("{SCOPES}{path}"), None, None)
+            .await;
         assert_401(status, &body);
-        let (status, _) = get(&app, &format!("{SCOPES}{path}"), &user).await;
+        let (status, _) = app.get_json(&format!("{SCOPES}{path}"), &user).await;
         assert_eq!(status, 200, "{path}");
     }
     for (method, path, b) in [
@@ -1080,9 +1031,9 @@ async fn data_scope_crud_and_its_errors() {
         ),
         (Method::DELETE, SCOPES.to_owned(), json!({"pks": [3]})),
     ] {
-        let (status, resp) = call(&app, method.clone(), &path, None, Some(&b)).await;
+        let (status, resp) = app.call(method.clone(), &path, None, Some(&b)).await;
         assert_401(status, &resp);
-        let (status, resp) = call(&app, method, &path, Some(&user), Some(&b)).await;
+        let (status, resp) = app.call(method, &path, Some(&user), Some(&b)).await;
         assert_error(status, &resp, 403, NOT_STAFF);
     }
     app.stop().await;
@@ -1161,23 +1112,23 @@ async fn data_rules_change_what_a_restricted_user_sees() {
 
     // A rule edit applies at once; filters combine with the data permission.
     set_scope_rules(&app, &admin, s, &[and_parent, or_z]).await;
-    let (status, body) = put(
-        &app,
-        &format!("{RULES}/{and_parent}"),
-        &admin,
-        &rule_body(
-            "A: parent_id == X",
-            "Dept",
-            "parent_id",
-            0,
-            0,
-            &x.to_string(),
-        ),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{RULES}/{and_parent}"),
+            &admin,
+            &rule_body(
+                "A: parent_id == X",
+                "Dept",
+                "parent_id",
+                0,
+                0,
+                &x.to_string(),
+            ),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, "Z");
-    let (_, body) = get(&app, &format!("{DEPTS}?name=X"), &user).await;
+    let (_, body) = app.get_json(&format!("{DEPTS}?name=X"), &user).await;
     assert_eq!(shape(&body["data"]), "");
 
     // Value templates: `${dept_id}` is user 2's dept (1).
@@ -1198,22 +1149,22 @@ async fn data_rules_change_what_a_restricted_user_sees() {
     assert_eq!(tree_shape(&app, &user).await, "X, Y");
 
     // A disabled scope, a scope without rules: nothing visible.
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}"),
-        &admin,
-        &json!({"name": "S", "status": 0}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}"),
+            &admin,
+            &json!({"name": "S", "status": 0}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, "");
-    let (status, body) = put(
-        &app,
-        &format!("{SCOPES}/{s}"),
-        &admin,
-        &json!({"name": "S", "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{SCOPES}/{s}"),
+            &admin,
+            &json!({"name": "S", "status": 1}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, "X, Y");
     set_scope_rules(&app, &admin, s, &[]).await;
@@ -1225,10 +1176,14 @@ async fn data_rules_change_what_a_restricted_user_sees() {
     set_role_scopes(&app, &[s]).await;
     set_scope_rules(&app, &admin, s, &[tpl, or_z]).await;
     assert_eq!(tree_shape(&app, &user).await, "X[Z], Y");
-    let (status, body) = delete(&app, RULES, &admin, Some(&json!({"pks": [tpl]}))).await;
+    let (status, body) = app
+        .delete_json(RULES, &admin, Some(&json!({"pks": [tpl]})))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, "Z");
-    let (status, body) = delete(&app, SCOPES, &admin, Some(&json!({"pks": [s]}))).await;
+    let (status, body) = app
+        .delete_json(SCOPES, &admin, Some(&json!({"pks": [s]})))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, "");
 
@@ -1298,13 +1253,17 @@ async fn rule_values_with_sql_metacharacters_are_data() {
     assert_eq!(tree_shape(&app, &admin).await, "测试[X]", "table intact");
 
     // The text is compared as data: a department with that very name is found.
-    let (status, body) = post(&app, DEPTS, &admin, &dept_body(nasty, json!(null), 0)).await;
+    let (status, body) = app
+        .post_json(DEPTS, &admin, &dept_body(nasty, json!(null), 0))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(tree_shape(&app, &user).await, nasty);
     set_scope_rules(&app, &admin, s, &rules[4..]).await;
     assert_eq!(tree_shape(&app, &user).await, format!("测试[X], {nasty}"));
     // Searching with metacharacters is data too.
-    let (status, body) = get(&app, &format!("{DEPTS}?name=%27%3B%20DROP"), &admin).await;
+    let (status, body) = app
+        .get_json(&format!("{DEPTS}?name=%27%3B%20DROP"), &admin)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(shape(&body["data"]), nasty);
     assert_eq!(

@@ -10,78 +10,15 @@ mod users {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use serde_json::{Value, json};
 
-    use crate::helpers::{TestApp, json};
+    use crate::helpers::{
+        TestApp, assert_401, assert_422, assert_error, assert_ok_empty, is_fba_datetime, json,
+    };
 
     const USERS: &str = "/api/v1/sys/users";
     const LOCKED: &str = "用户已被锁定，请联系系统管理员";
 
-    async fn call(
-        app: &TestApp,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = app.client.request(method, app.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        json(req.send().await.unwrap()).await
-    }
-
-    async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-        call(app, Method::GET, path, Some(token), None).await
-    }
-
-    async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        call(app, Method::POST, path, Some(token), Some(body)).await
-    }
-
-    async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        call(app, Method::PUT, path, Some(token), Some(body)).await
-    }
-
     async fn put_empty(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-        call(app, Method::PUT, path, Some(token), None).await
-    }
-
-    async fn delete(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-        call(app, Method::DELETE, path, Some(token), None).await
-    }
-
-    fn assert_ok_empty(status: u16, body: &Value) {
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body, &json!({"code": 200, "msg": "请求成功", "data": null}));
-    }
-
-    fn assert_error(status: u16, body: &Value, expected: u16, msg: &str) {
-        assert_eq!(status, expected, "{body}");
-        assert_eq!(body["code"], expected, "{body}");
-        assert_eq!(body["msg"], msg, "{body}");
-    }
-
-    fn assert_422(status: u16, body: &Value, loc: Value) {
-        assert_eq!(status, 422, "{body}");
-        assert_eq!(body["code"], 422, "{body}");
-        assert_eq!(body["data"]["errors"][0]["loc"], loc, "{body}");
-    }
-
-    fn assert_401(status: u16, body: &Value) {
-        assert_error(status, body, 401, "Not authenticated");
-    }
-
-    fn is_fba_datetime(v: &Value) -> bool {
-        let Some(s) = v.as_str() else { return false };
-        s.len() == 19
-            && s.char_indices().all(|(i, c)| match i {
-                4 | 7 => c == '-',
-                10 => c == ' ',
-                13 | 16 => c == ':',
-                _ => c.is_ascii_digit(),
-            })
+        app.call(Method::PUT, path, Some(token), None).await
     }
 
     fn sorted_keys(v: &Value) -> Vec<String> {
@@ -139,15 +76,15 @@ mod users {
 
     /// A second role (`角色二`, no menus) made through the API; its id.
     async fn second_role(app: &TestApp, admin: &str) -> i64 {
-        let (status, body) = post(
-            app,
-            "/api/v1/sys/roles",
-            admin,
-            &json!({"name": "角色二", "status": 1}),
-        )
-        .await;
+        let (status, body) = app
+            .post_json(
+                "/api/v1/sys/roles",
+                admin,
+                &json!({"name": "角色二", "status": 1}),
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
-        let (_, all) = get(app, "/api/v1/sys/roles/all", admin).await;
+        let (_, all) = app.get_json("/api/v1/sys/roles/all", admin).await;
         all["data"]
             .as_array()
             .unwrap()
@@ -167,7 +104,7 @@ mod users {
     }
 
     async fn create(app: &TestApp, admin: &str, body: &Value) -> Value {
-        let (status, resp) = post(app, USERS, admin, body).await;
+        let (status, resp) = app.post_json(USERS, admin, body).await;
         assert_eq!(status, 200, "{resp}");
         resp["data"].clone()
     }
@@ -180,7 +117,7 @@ mod users {
     async fn user_detail_has_the_dept_object_and_roles_with_menus_and_scopes() {
         let app = TestApp::spawn().await;
         let token = app.token_for(2).await;
-        let (status, body) = get(&app, &format!("{USERS}/2"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/2"), &token).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["code"], 200);
         let data = &body["data"];
@@ -210,13 +147,17 @@ mod users {
         assert_eq!(scopes.len(), 2);
         assert_eq!(scopes[1]["rules"].as_array().unwrap().len(), 2);
 
-        let (status, body) = get(&app, &format!("{USERS}/999999"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/999999"), &token).await;
         assert_error(status, &body, 404, "用户不存在");
-        let (status, body) = get(&app, &format!("{USERS}/abc"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/abc"), &token).await;
         assert_422(status, &body, json!(["path", "pk"]));
-        let (status, body) = get(&app, &format!("{USERS}/9223372036854775808"), &token).await;
+        let (status, body) = app
+            .get_json(&format!("{USERS}/9223372036854775808"), &token)
+            .await;
         assert_422(status, &body, json!(["path", "pk"]));
-        let (status, body) = call(&app, Method::GET, &format!("{USERS}/2"), None, None).await;
+        let (status, body) = app
+            .call(Method::GET, &format!("{USERS}/2"), None, None)
+            .await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -225,7 +166,7 @@ mod users {
     async fn user_roles_are_role_details_or_404() {
         let app = TestApp::spawn().await;
         let token = app.token_for(2).await;
-        let (status, body) = get(&app, &format!("{USERS}/1/roles"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/1/roles"), &token).await;
         assert_eq!(status, 200, "{body}");
         let roles = body["data"].as_array().unwrap();
         assert_eq!(roles.len(), 1);
@@ -242,11 +183,13 @@ mod users {
             ]
         );
         assert_eq!(roles[0]["name"], "测试");
-        let (status, body) = get(&app, &format!("{USERS}/999999/roles"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/999999/roles"), &token).await;
         assert_error(status, &body, 404, "用户不存在");
-        let (status, body) = get(&app, &format!("{USERS}/x/roles"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}/x/roles"), &token).await;
         assert_422(status, &body, json!(["path", "pk"]));
-        let (status, body) = call(&app, Method::GET, &format!("{USERS}/1/roles"), None, None).await;
+        let (status, body) = app
+            .call(Method::GET, &format!("{USERS}/1/roles"), None, None)
+            .await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -272,7 +215,7 @@ mod users {
         }
         let token = app.token_for(2).await;
 
-        let (status, body) = get(&app, USERS, &token).await;
+        let (status, body) = app.get_json(USERS, &token).await;
         assert_eq!(status, 200, "{body}");
         let data = &body["data"];
         // 5 users, 8 user×role rows: the total counts users.
@@ -295,7 +238,9 @@ mod users {
             assert_eq!(role["scopes"], json!([]));
         }
 
-        let (_, body) = get(&app, &format!("{USERS}?size=2&page=2"), &token).await;
+        let (_, body) = app
+            .get_json(&format!("{USERS}?size=2&page=2"), &token)
+            .await;
         assert_eq!(body["data"]["total"], 5);
         assert_eq!(body["data"]["total_pages"], 3);
         let names: Vec<&str> = body["data"]["items"]
@@ -310,32 +255,35 @@ mod users {
             "/api/v1/sys/users?page=3&size=2"
         );
 
-        let (_, body) = get(&app, &format!("{USERS}?phone=1390"), &token).await;
+        let (_, body) = app.get_json(&format!("{USERS}?phone=1390"), &token).await;
         assert_eq!(body["data"]["total"], 2);
-        let (_, body) = get(&app, &format!("{USERS}?username=o&dept=1&status=1"), &token).await;
+        let (_, body) = app
+            .get_json(&format!("{USERS}?username=o&dept=1&status=1"), &token)
+            .await;
         assert_eq!(body["data"]["total"], 2, "{body}");
-        let (_, body) = get(
-            &app,
-            &format!("{USERS}?username=&phone=&dept=&status="),
-            &token,
-        )
-        .await;
+        let (_, body) = app
+            .get_json(&format!("{USERS}?username=&phone=&dept=&status="), &token)
+            .await;
         assert_eq!(body["data"]["total"], 5);
-        let (_, body) = get(&app, &format!("{USERS}?dept=2"), &token).await;
+        let (_, body) = app.get_json(&format!("{USERS}?dept=2"), &token).await;
         assert_eq!(body["data"]["total"], 0);
         assert_eq!(body["data"]["items"], json!([]));
-        let (_, body) = get(&app, &format!("{USERS}?status=0"), &token).await;
+        let (_, body) = app.get_json(&format!("{USERS}?status=0"), &token).await;
         assert_eq!(body["data"]["total"], 0);
 
-        let (status, body) = get(&app, &format!("{USERS}?dept=abc"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}?dept=abc"), &token).await;
         assert_422(status, &body, json!(["query", "dept"]));
-        let (status, body) = get(&app, &format!("{USERS}?dept=9223372036854775808"), &token).await;
+        let (status, body) = app
+            .get_json(&format!("{USERS}?dept=9223372036854775808"), &token)
+            .await;
         assert_422(status, &body, json!(["query", "dept"]));
-        let (status, body) = get(&app, &format!("{USERS}?username=a%00b"), &token).await;
+        let (status, body) = app
+            .get_json(&format!("{USERS}?username=a%00b"), &token)
+            .await;
         assert_422(status, &body, json!(["query", "username"]));
-        let (status, body) = get(&app, &format!("{USERS}?page=0"), &token).await;
+        let (status, body) = app.get_json(&format!("{USERS}?page=0"), &token).await;
         assert_422(status, &body, json!(["query", "page"]));
-        let (status, body) = call(&app, Method::GET, USERS, None, None).await;
+        let (status, body) = app.call(Method::GET, USERS, None, None).await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -412,7 +360,7 @@ mod users {
             .unwrap()
             .unwrap();
         assert!(history.id > 1 << 40, "{}", history.id);
-        let (status, body) = get(&app, &format!("{USERS}/{id}"), &admin).await;
+        let (status, body) = app.get_json(&format!("{USERS}/{id}"), &admin).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["data"]["username"], "flake");
         app.stop().await;
@@ -422,23 +370,23 @@ mod users {
     async fn user_create_refusals_are_fba_errors() {
         let app = TestApp::spawn_with(&[("PASSWORD_BCRYPT_COST", "4")]).await;
         let admin = app.token_for(1).await;
-        let (status, body) = post(&app, USERS, &admin, &new_user("test")).await;
+        let (status, body) = app.post_json(USERS, &admin, &new_user("test")).await;
         assert_error(status, &body, 409, "用户名已注册");
         let mut b = new_user("u1");
         b["password"] = json!("");
-        let (status, body) = post(&app, USERS, &admin, &b).await;
+        let (status, body) = app.post_json(USERS, &admin, &b).await;
         assert_error(status, &body, 400, "密码不允许为空");
         let mut b = new_user("u1");
         b["dept_id"] = json!(999);
-        let (status, body) = post(&app, USERS, &admin, &b).await;
+        let (status, body) = app.post_json(USERS, &admin, &b).await;
         assert_error(status, &body, 404, "部门不存在");
         let mut b = new_user("u1");
         b["roles"] = json!([1, 999]);
-        let (status, body) = post(&app, USERS, &admin, &b).await;
+        let (status, body) = app.post_json(USERS, &admin, &b).await;
         assert_error(status, &body, 404, "角色不存在");
         let mut b = new_user("u1");
         b["email"] = json!("test@example.com");
-        let (status, body) = post(&app, USERS, &admin, &b).await;
+        let (status, body) = app.post_json(USERS, &admin, &b).await;
         assert_error(status, &body, 409, "邮箱已被绑定");
 
         for (field, value, loc) in [
@@ -476,10 +424,12 @@ mod users {
         ] {
             let mut b = new_user("u1");
             b[field] = value;
-            let (status, body) = post(&app, USERS, &admin, &b).await;
+            let (status, body) = app.post_json(USERS, &admin, &b).await;
             assert_422(status, &body, loc);
         }
-        let (status, body) = post(&app, USERS, &admin, &json!({"username": "u1"})).await;
+        let (status, body) = app
+            .post_json(USERS, &admin, &json!({"username": "u1"}))
+            .await;
         assert_422(status, &body, json!(["body", "password"]));
         // Nothing was stored by the refusals.
         let count = sys_user::Entity::find()
@@ -489,9 +439,11 @@ mod users {
         assert_eq!(count, 2);
 
         let user2 = app.token_for(2).await;
-        let (status, body) = post(&app, USERS, &user2, &new_user("u1")).await;
+        let (status, body) = app.post_json(USERS, &user2, &new_user("u1")).await;
         assert_error(status, &body, 403, "Permission Denied");
-        let (status, body) = call(&app, Method::POST, USERS, None, Some(&new_user("u1"))).await;
+        let (status, body) = app
+            .call(Method::POST, USERS, None, Some(&new_user("u1")))
+            .await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -507,7 +459,7 @@ mod users {
         let role2 = second_role(&app, &admin).await;
         let user2 = app.token_for(2).await;
         // Warm user 2's cache.
-        let (_, me) = get(&app, "/api/v1/sys/users/me", &user2).await;
+        let (_, me) = app.get_json("/api/v1/sys/users/me", &user2).await;
         assert_eq!(me["data"]["roles"], json!(["测试"]));
 
         let body = json!({
@@ -515,7 +467,7 @@ mod users {
             "email": "t2@example.com", "phone": "13700000000", "dept_id": 1,
             "roles": [role2, 1, role2]
         });
-        let (status, resp) = put(&app, &format!("{USERS}/2"), &admin, &body).await;
+        let (status, resp) = app.put_json(&format!("{USERS}/2"), &admin, &body).await;
         assert_ok_empty(status, &resp);
         let row = user_row(&app, 2).await.unwrap();
         assert_eq!(row.username, "test2");
@@ -528,14 +480,14 @@ mod users {
         expected.sort_unstable();
         assert_eq!(user_role_ids(&app, 2).await, expected);
         // The cached user was dropped: user 2 sees the change at once.
-        let (_, me) = get(&app, "/api/v1/sys/users/me", &user2).await;
+        let (_, me) = app.get_json("/api/v1/sys/users/me", &user2).await;
         assert_eq!(me["data"]["nickname"], "新昵称");
         assert_eq!(me["data"]["roles"].as_array().unwrap().len(), 2);
 
         // Absent optional fields stay, null clears, "" e-mail clears; an empty role list.
         let body =
             json!({"username": "test2", "nickname": "n", "email": "", "phone": null, "roles": []});
-        let (status, resp) = put(&app, &format!("{USERS}/2"), &admin, &body).await;
+        let (status, resp) = app.put_json(&format!("{USERS}/2"), &admin, &body).await;
         assert_ok_empty(status, &resp);
         let row = user_row(&app, 2).await.unwrap();
         assert_eq!(row.avatar.as_deref(), Some("https://example.com/a.png"));
@@ -551,28 +503,30 @@ mod users {
         let app = TestApp::spawn().await;
         let admin = app.token_for(1).await;
         let base = json!({"username": "test", "nickname": "n", "roles": [1]});
-        let (status, body) = put(&app, &format!("{USERS}/999999"), &admin, &base).await;
+        let (status, body) = app
+            .put_json(&format!("{USERS}/999999"), &admin, &base)
+            .await;
         assert_error(status, &body, 404, "用户不存在");
         let mut b = base.clone();
         b["username"] = json!("admin");
-        let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
         assert_error(status, &body, 409, "用户名已注册");
         let mut b = base.clone();
         b["email"] = json!("admin@example.com");
-        let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
         assert_error(status, &body, 409, "邮箱已被绑定");
         let mut b = base.clone();
         b["dept_id"] = json!(42);
-        let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
         assert_error(status, &body, 404, "部门不存在");
         let mut b = base.clone();
         b["roles"] = json!([77]);
-        let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
         assert_error(status, &body, 404, "角色不存在");
         // Keeping one's own e-mail is no conflict.
         let mut b = base.clone();
         b["email"] = json!("test@example.com");
-        let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
         assert_ok_empty(status, &body);
 
         for (field, value, loc) in [
@@ -593,32 +547,25 @@ mod users {
         ] {
             let mut b = base.clone();
             b[field] = value;
-            let (status, body) = put(&app, &format!("{USERS}/2"), &admin, &b).await;
+            let (status, body) = app.put_json(&format!("{USERS}/2"), &admin, &b).await;
             assert_422(status, &body, loc);
         }
-        let (status, body) = put(
-            &app,
-            &format!("{USERS}/2"),
-            &admin,
-            &json!({"username": "t"}),
-        )
-        .await;
+        let (status, body) = app
+            .put_json(&format!("{USERS}/2"), &admin, &json!({"username": "t"}))
+            .await;
         assert_422(status, &body, json!(["body", "nickname"]));
-        let (status, body) = put(
-            &app,
-            &format!("{USERS}/99999999999999999999"),
-            &admin,
-            &base,
-        )
-        .await;
+        let (status, body) = app
+            .put_json(&format!("{USERS}/99999999999999999999"), &admin, &base)
+            .await;
         assert_422(status, &body, json!(["path", "pk"]));
         assert_eq!(user_row(&app, 2).await.unwrap().username, "test");
 
         let user2 = app.token_for(2).await;
-        let (status, body) = put(&app, &format!("{USERS}/2"), &user2, &base).await;
+        let (status, body) = app.put_json(&format!("{USERS}/2"), &user2, &base).await;
         assert_error(status, &body, 403, "Permission Denied");
-        let (status, body) =
-            call(&app, Method::PUT, &format!("{USERS}/2"), None, Some(&base)).await;
+        let (status, body) = app
+            .call(Method::PUT, &format!("{USERS}/2"), None, Some(&base))
+            .await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -670,7 +617,7 @@ mod users {
         let user2 = app.token_for(2).await;
         let (status, body) = put_empty(&app, &path("staff"), &user2).await;
         assert_error(status, &body, 403, "Permission Denied");
-        let (status, body) = call(&app, Method::PUT, &path("staff"), None, None).await;
+        let (status, body) = app.call(Method::PUT, &path("staff"), None, None).await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -680,25 +627,25 @@ mod users {
         let app = TestApp::spawn().await;
         let admin = app.token_for(1).await;
         let user2 = app.token_for(2).await;
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &user2).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &user2).await;
         assert_eq!(status, 200);
         let (status, body) =
             put_empty(&app, &format!("{USERS}/2/permissions?type=status"), &admin).await;
         assert_ok_empty(status, &body);
         assert_eq!(user_row(&app, 2).await.unwrap().status, 0);
         // The live session was ended.
-        let (status, body) = get(&app, "/api/v1/sys/users/me", &user2).await;
+        let (status, body) = app.get_json("/api/v1/sys/users/me", &user2).await;
         assert_error(status, &body, 401, "Token 已过期");
         // A token issued anyway meets the locked account.
         let fresh = app.token_for(2).await;
-        let (status, body) = get(&app, "/api/v1/sys/users/me", &fresh).await;
+        let (status, body) = app.get_json("/api/v1/sys/users/me", &fresh).await;
         assert_error(status, &body, 403, LOCKED);
         // Enabled again: usable.
         let (status, body) =
             put_empty(&app, &format!("{USERS}/2/permissions?type=status"), &admin).await;
         assert_ok_empty(status, &body);
         let fresh = app.token_for(2).await;
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &fresh).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &fresh).await;
         assert_eq!(status, 200);
         app.stop().await;
     }
@@ -717,7 +664,7 @@ mod users {
         let (status, body) = put_empty(&app, &path2, &admin).await;
         assert_ok_empty(status, &body);
         for t in [&a, &b] {
-            let (status, _) = get(&app, "/api/v1/sys/users/me", t).await;
+            let (status, _) = app.get_json("/api/v1/sys/users/me", t).await;
             assert_eq!(status, 401);
         }
         // Admin switches its own multi-login off: its current session stays, the other goes.
@@ -729,9 +676,9 @@ mod users {
         .await;
         assert_ok_empty(status, &body);
         assert!(!user_row(&app, 1).await.unwrap().is_multi_login);
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &admin).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &admin).await;
         assert_eq!(status, 200);
-        let (status, body) = get(&app, "/api/v1/sys/users/me", &admin_other).await;
+        let (status, body) = app.get_json("/api/v1/sys/users/me", &admin_other).await;
         assert_error(status, &body, 401, "Token 已过期");
         app.stop().await;
     }
@@ -747,50 +694,62 @@ mod users {
         let user2 = app.token_for(2).await;
         let path = format!("{USERS}/2/password");
         let old_hash = user_row(&app, 2).await.unwrap().password;
-        let (status, body) = put(&app, &path, &admin, &json!({"password": "abc"})).await;
+        let (status, body) = app
+            .put_json(&path, &admin, &json!({"password": "abc"}))
+            .await;
         assert_error(status, &body, 400, "密码长度不能少于 6 个字符");
-        let (status, body) = put(&app, &path, &admin, &json!({"password": "abcdefgh"})).await;
+        let (status, body) = app
+            .put_json(&path, &admin, &json!({"password": "abcdefgh"}))
+            .await;
         assert_error(status, &body, 400, "密码必须包含数字");
 
-        let (status, body) = put(&app, &path, &admin, &json!({"password": "NewPass123"})).await;
+        let (status, body) = app
+            .put_json(&path, &admin, &json!({"password": "NewPass123"}))
+            .await;
         assert_ok_empty(status, &body);
         let row = user_row(&app, 2).await.unwrap();
         assert_ne!(row.password, old_hash);
         assert_eq!(history_count(&app, 2).await, 1);
         // Every session of user 2 ended; the new password signs in.
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &user2).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &user2).await;
         assert_eq!(status, 401);
         let resp =
             crate::auth::post_login(&app, &json!({"username": "test", "password": "NewPass123"}))
                 .await;
         assert_eq!(resp.status().as_u16(), 200);
         // The same password again is refused by the history check.
-        let (status, body) = put(&app, &path, &admin, &json!({"password": "NewPass123"})).await;
+        let (status, body) = app
+            .put_json(&path, &admin, &json!({"password": "NewPass123"}))
+            .await;
         assert_error(status, &body, 400, "新密码不能与最近 3 次使用的密码相同");
 
-        let (status, body) = put(
-            &app,
-            &format!("{USERS}/999999/password"),
-            &admin,
-            &json!({"password": "NewPass123"}),
-        )
-        .await;
+        let (status, body) = app
+            .put_json(
+                &format!("{USERS}/999999/password"),
+                &admin,
+                &json!({"password": "NewPass123"}),
+            )
+            .await;
         assert_error(status, &body, 404, "用户不存在");
-        let (status, body) = put(&app, &path, &admin, &json!({"password": "a1\u{0}bcdef"})).await;
+        let (status, body) = app
+            .put_json(&path, &admin, &json!({"password": "a1\u{0}bcdef"}))
+            .await;
         assert_422(status, &body, json!(["body", "password"]));
-        let (status, body) = put(&app, &path, &admin, &json!({"pwd": "x"})).await;
+        let (status, body) = app.put_json(&path, &admin, &json!({"pwd": "x"})).await;
         assert_422(status, &body, json!(["body", "password"]));
         let user2 = app.token_for(2).await;
-        let (status, body) = put(&app, &path, &user2, &json!({"password": "NewPass456"})).await;
+        let (status, body) = app
+            .put_json(&path, &user2, &json!({"password": "NewPass456"}))
+            .await;
         assert_error(status, &body, 403, "Permission Denied");
-        let (status, body) = call(
-            &app,
-            Method::PUT,
-            &path,
-            None,
-            Some(&json!({"password": "NewPass456"})),
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &path,
+                None,
+                Some(&json!({"password": "NewPass456"})),
+            )
+            .await;
         assert_401(status, &body);
         app.stop().await;
     }
@@ -807,12 +766,14 @@ mod users {
             .as_i64()
             .unwrap();
         let doomed = app.token_for(id).await;
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &doomed).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &doomed).await;
         assert_eq!(status, 200);
 
         // User 2 is not staff, then staff without `sys:user:del`.
         let user2 = app.token_for(2).await;
-        let (status, body) = delete(&app, &format!("{USERS}/{id}"), &user2).await;
+        let (status, body) = app
+            .delete_json(&format!("{USERS}/{id}"), &user2, None)
+            .await;
         assert_error(
             status,
             &body,
@@ -822,26 +783,36 @@ mod users {
         let (status, body) =
             put_empty(&app, &format!("{USERS}/2/permissions?type=staff"), &admin).await;
         assert_ok_empty(status, &body);
-        let (status, body) = delete(&app, &format!("{USERS}/{id}"), &user2).await;
+        let (status, body) = app
+            .delete_json(&format!("{USERS}/{id}"), &user2, None)
+            .await;
         assert_error(status, &body, 403, "Permission Denied");
-        let (status, body) = call(&app, Method::DELETE, &format!("{USERS}/{id}"), None, None).await;
+        let (status, body) = app
+            .call(Method::DELETE, &format!("{USERS}/{id}"), None, None)
+            .await;
         assert_401(status, &body);
 
-        let (status, body) = delete(&app, &format!("{USERS}/{id}"), &admin).await;
+        let (status, body) = app
+            .delete_json(&format!("{USERS}/{id}"), &admin, None)
+            .await;
         assert_ok_empty(status, &body);
         assert!(user_row(&app, id).await.is_none());
         assert!(user_role_ids(&app, id).await.is_empty());
         assert_eq!(history_count(&app, id).await, 0);
         // Its session is gone; a token minted for the id finds no user.
-        let (status, _) = get(&app, "/api/v1/sys/users/me", &doomed).await;
+        let (status, _) = app.get_json("/api/v1/sys/users/me", &doomed).await;
         assert_eq!(status, 401);
         let orphan = app.token_for(id).await;
-        let (status, body) = get(&app, "/api/v1/sys/users/me", &orphan).await;
+        let (status, body) = app.get_json("/api/v1/sys/users/me", &orphan).await;
         assert_error(status, &body, 401, "Token 无效");
 
-        let (status, body) = delete(&app, &format!("{USERS}/{id}"), &admin).await;
+        let (status, body) = app
+            .delete_json(&format!("{USERS}/{id}"), &admin, None)
+            .await;
         assert_error(status, &body, 404, "用户不存在");
-        let (status, body) = delete(&app, &format!("{USERS}/-9223372036854775809"), &admin).await;
+        let (status, body) = app
+            .delete_json(&format!("{USERS}/-9223372036854775809"), &admin, None)
+            .await;
         assert_422(status, &body, json!(["path", "pk"]));
         app.stop().await;
     }

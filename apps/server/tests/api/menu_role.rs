@@ -2,101 +2,21 @@
 //! the real app: every route's success, 422, 404, 403 and 401, and that a role or menu change
 //! reaches user 2 on the next request (cached user dropped, RBAC policy reloaded).
 
-use fba_admin::model::{sys_role, sys_role_data_scope, sys_role_menu, sys_user, sys_user_role};
+use fba_admin::model::{sys_role, sys_role_data_scope, sys_role_menu, sys_user_role};
 use reqwest::Method;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json};
+use crate::helpers::{
+    TestApp, assert_401, assert_422, assert_error, assert_ok_empty, assert_soft_fail, flatten,
+    is_fba_datetime, make_staff,
+};
 
 const MENUS: &str = "/api/v1/sys/menus";
 const SIDEBAR: &str = "/api/v1/sys/menus/sidebar";
 const ROLES: &str = "/api/v1/sys/roles";
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    json(req.send().await.unwrap()).await
-}
-
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
-    call(app, Method::GET, path, Some(token), None).await
-}
-
-async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    call(app, Method::POST, path, Some(token), Some(body)).await
-}
-
-async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    call(app, Method::PUT, path, Some(token), Some(body)).await
-}
-
-async fn delete(app: &TestApp, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    call(app, Method::DELETE, path, Some(token), body).await
-}
-
-fn assert_ok_empty(status: u16, body: &Value) {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, &json!({"code": 200, "msg": "请求成功", "data": null}));
-}
-
-fn assert_soft_fail(status: u16, body: &Value) {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, &json!({"code": 400, "msg": "请求错误", "data": null}));
-}
-
-fn assert_error(status: u16, body: &Value, expected: u16, msg: &str) {
-    assert_eq!(status, expected, "{body}");
-    assert_eq!(body["code"], expected, "{body}");
-    assert_eq!(body["msg"], msg, "{body}");
-}
-
-fn assert_422(status: u16, body: &Value, loc: Value) {
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["code"], 422);
-    assert_eq!(body["data"]["errors"][0]["loc"], loc, "{body}");
-}
-
-fn assert_401(status: u16, body: &Value) {
-    assert_error(status, body, 401, "Not authenticated");
-}
-
-fn is_fba_datetime(v: &Value) -> bool {
-    let Some(s) = v.as_str() else { return false };
-    s.len() == 19
-        && s.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == ' ',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        })
-}
-
-/// Every node of a tree (pre-order).
-fn flatten(nodes: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    let mut stack: Vec<&Value> = nodes.as_array().unwrap().iter().rev().collect();
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        if let Some(children) = n.get("children").and_then(Value::as_array) {
-            stack.extend(children.iter().rev());
-        }
-    }
-    out
-}
 
 fn names(nodes: &Value) -> Vec<&str> {
     nodes
@@ -123,21 +43,6 @@ fn menu_body(title: &str, name: &str, parent_id: Value) -> Value {
     })
 }
 
-async fn make_staff(app: &TestApp, user_id: i64) {
-    let db = &app.app_state.db;
-    let mut user: sys_user::ActiveModel = sys_user::Entity::find_by_id(user_id)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    user.is_staff = Set(true);
-    user.update(db).await.unwrap();
-    fba_common::security::invalidate_user(&app.app_state, user_id)
-        .await
-        .unwrap();
-}
-
 async fn role_menu_ids(app: &TestApp, role_id: i64) -> Vec<i64> {
     let mut ids: Vec<i64> = sys_role_menu::Entity::find()
         .filter(sys_role_menu::Column::RoleId.eq(role_id))
@@ -159,7 +64,7 @@ async fn role_menu_ids(app: &TestApp, role_id: i64) -> Vec<i64> {
 async fn admin_sidebar_is_the_vben5_tree_of_every_non_button_menu() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
-    let (status, body) = get(&app, SIDEBAR, &admin).await;
+    let (status, body) = app.get_json(SIDEBAR, &admin).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
     assert_eq!(
@@ -270,7 +175,7 @@ async fn admin_sidebar_is_the_vben5_tree_of_every_non_button_menu() {
 async fn user_sidebar_holds_the_menus_of_its_enabled_roles_and_needs_a_token() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, SIDEBAR, &user).await;
+    let (status, body) = app.get_json(SIDEBAR, &user).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
     assert_eq!(names(data), ["Dashboard", "Profile"]);
@@ -279,7 +184,7 @@ async fn user_sidebar_holds_the_menus_of_its_enabled_roles_and_needs_a_token() {
     assert!(data[1].get("children").is_none());
     assert_eq!(data[1]["meta"]["title"], "page.menu.profile");
 
-    let (status, body) = call(&app, Method::GET, SIDEBAR, None, None).await;
+    let (status, body) = app.call(Method::GET, SIDEBAR, None, None).await;
     assert_401(status, &body);
 
     // Quirk 23: FBA returns every menu when the enabled roles grant none; we return [].
@@ -291,7 +196,7 @@ async fn user_sidebar_holds_the_menus_of_its_enabled_roles_and_needs_a_token() {
     fba_common::security::invalidate_user(&app.app_state, 2)
         .await
         .unwrap();
-    let (status, body) = get(&app, SIDEBAR, &user).await;
+    let (status, body) = app.get_json(SIDEBAR, &user).await;
     assert_eq!((status, &body["data"]), (200, &json!([])), "{body}");
     app.stop().await;
 }
@@ -304,7 +209,7 @@ async fn user_sidebar_holds_the_menus_of_its_enabled_roles_and_needs_a_token() {
 async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, MENUS, &user).await;
+    let (status, body) = app.get_json(MENUS, &user).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
     assert_eq!(flatten(data).len(), 50);
@@ -340,28 +245,34 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
         ]
     );
 
-    let (_, body) = get(&app, &format!("{MENUS}?title=page.dashboard"), &user).await;
+    let (_, body) = app
+        .get_json(&format!("{MENUS}?title=page.dashboard"), &user)
+        .await;
     assert_eq!(names(&body["data"]), ["Dashboard"]);
     assert_eq!(
         names(&body["data"][0]["children"]),
         ["Analytics", "Workspace"]
     );
     // A match whose parent is filtered out becomes a root.
-    let (_, body) = get(&app, &format!("{MENUS}?title=sysDataRule"), &user).await;
+    let (_, body) = app
+        .get_json(&format!("{MENUS}?title=sysDataRule"), &user)
+        .await;
     assert_eq!(names(&body["data"]), ["SysDataRule"]);
     assert_eq!(body["data"][0]["children"], Value::Null);
-    let (_, body) = get(&app, &format!("{MENUS}?status=0"), &user).await;
+    let (_, body) = app.get_json(&format!("{MENUS}?status=0"), &user).await;
     assert_eq!(body["data"], json!([]));
-    let (_, body) = get(&app, &format!("{MENUS}?status=1&title="), &user).await;
+    let (_, body) = app
+        .get_json(&format!("{MENUS}?status=1&title="), &user)
+        .await;
     assert_eq!(
         flatten(&body["data"]).len(),
         50,
         "an empty filter is no filter"
     );
 
-    let (status, body) = get(&app, &format!("{MENUS}?status=abc"), &user).await;
+    let (status, body) = app.get_json(&format!("{MENUS}?status=abc"), &user).await;
     assert_422(status, &body, json!(["query", "status"]));
-    let (status, body) = call(&app, Method::GET, MENUS, None, None).await;
+    let (status, body) = app.call(Method::GET, MENUS, None, None).await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -370,7 +281,7 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
 async fn one_menu_is_its_detail_or_404() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, &format!("{MENUS}/47"), &user).await;
+    let (status, body) = app.get_json(&format!("{MENUS}/47"), &user).await;
     assert_eq!(status, 200, "{body}");
     let m = &body["data"];
     assert_eq!(m["id"], 47);
@@ -384,13 +295,17 @@ async fn one_menu_is_its_detail_or_404() {
     assert!(is_fba_datetime(&m["created_time"]));
     assert!(m.get("children").is_none());
 
-    let (status, body) = get(&app, &format!("{MENUS}/99999"), &user).await;
+    let (status, body) = app.get_json(&format!("{MENUS}/99999"), &user).await;
     assert_error(status, &body, 404, "菜单不存在");
-    let (status, body) = get(&app, &format!("{MENUS}/abc"), &user).await;
+    let (status, body) = app.get_json(&format!("{MENUS}/abc"), &user).await;
     assert_422(status, &body, json!(["path", "pk"]));
-    let (status, body) = get(&app, &format!("{MENUS}/99999999999999999999"), &user).await;
+    let (status, body) = app
+        .get_json(&format!("{MENUS}/99999999999999999999"), &user)
+        .await;
     assert_422(status, &body, json!(["path", "pk"]));
-    let (status, body) = call(&app, Method::GET, &format!("{MENUS}/1"), None, None).await;
+    let (status, body) = app
+        .call(Method::GET, &format!("{MENUS}/1"), None, None)
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -403,15 +318,11 @@ async fn one_menu_is_its_detail_or_404() {
 async fn creating_a_menu_checks_title_parent_and_every_field() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
-    let (status, body) = post(
-        &app,
-        MENUS,
-        &admin,
-        &menu_body("Reports", "Reports", json!(4)),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(MENUS, &admin, &menu_body("Reports", "Reports", json!(4)))
+        .await;
     assert_ok_empty(status, &body);
-    let (_, tree) = get(&app, MENUS, &admin).await;
+    let (_, tree) = app.get_json(MENUS, &admin).await;
     let created = find(&tree["data"], "Reports");
     assert_eq!(created["parent_id"], 4);
     assert_eq!(created["sort"], 3);
@@ -426,29 +337,21 @@ async fn creating_a_menu_checks_title_parent_and_every_field() {
     // Defaults: sort 0, optional fields absent.
     let minimal =
         json!({"title": "Min", "name": "Min", "type": 0, "status": 1, "display": 1, "cache": 0});
-    let (status, body) = post(&app, MENUS, &admin, &minimal).await;
+    let (status, body) = app.post_json(MENUS, &admin, &minimal).await;
     assert_ok_empty(status, &body);
 
-    let (status, body) = post(
-        &app,
-        MENUS,
-        &admin,
-        &menu_body("Reports", "Other", json!(null)),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(MENUS, &admin, &menu_body("Reports", "Other", json!(null)))
+        .await;
     assert_error(status, &body, 409, "菜单标题已存在");
     // Titles only clash with non-button menus: another "新增" button is fine.
     let mut button = menu_body("新增", "AddReport", json!(5));
     button["type"] = json!(2);
-    let (status, body) = post(&app, MENUS, &admin, &button).await;
+    let (status, body) = app.post_json(MENUS, &admin, &button).await;
     assert_ok_empty(status, &body);
-    let (status, body) = post(
-        &app,
-        MENUS,
-        &admin,
-        &menu_body("Orphan", "Orphan", json!(99999)),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(MENUS, &admin, &menu_body("Orphan", "Orphan", json!(99999)))
+        .await;
     assert_error(status, &body, 404, "父级菜单不存在");
 
     let long = "x".repeat(65);
@@ -476,13 +379,15 @@ async fn creating_a_menu_checks_title_parent_and_every_field() {
         for (k, v) in patch.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let (status, resp) = post(&app, MENUS, &admin, &body).await;
+        let (status, resp) = app.post_json(MENUS, &admin, &body).await;
         assert_422(status, &resp, json!(["body", loc]));
     }
-    let (status, body) = post(&app, MENUS, &admin, &json!({"title": "t", "name": "n"})).await;
+    let (status, body) = app
+        .post_json(MENUS, &admin, &json!({"title": "t", "name": "n"}))
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["data"]["errors"][0]["type"], "missing");
-    let (_, tree) = get(&app, MENUS, &admin).await;
+    let (_, tree) = app.get_json(MENUS, &admin).await;
     assert_eq!(
         flatten(&tree["data"]).len(),
         53,
@@ -490,16 +395,18 @@ async fn creating_a_menu_checks_title_parent_and_every_field() {
     );
 
     let user = app.token_for(2).await;
-    let (status, _) = post(&app, MENUS, &user, &menu_body("U", "U", json!(null))).await;
+    let (status, _) = app
+        .post_json(MENUS, &user, &menu_body("U", "U", json!(null)))
+        .await;
     assert_eq!(status, 403);
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        MENUS,
-        None,
-        Some(&menu_body("U", "U", json!(null))),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            MENUS,
+            None,
+            Some(&menu_body("U", "U", json!(null))),
+        )
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -511,64 +418,66 @@ async fn updating_a_menu_checks_existence_title_and_parent() {
     let mut body = menu_body("page.dashboard.analytics", "Analytics", json!(1));
     body["remark"] = json!("changed");
     body["sort"] = json!(9);
-    let (status, resp) = put(&app, &format!("{MENUS}/2"), &admin, &body).await;
+    let (status, resp) = app.put_json(&format!("{MENUS}/2"), &admin, &body).await;
     assert_ok_empty(status, &resp);
-    let (_, detail) = get(&app, &format!("{MENUS}/2"), &admin).await;
+    let (_, detail) = app.get_json(&format!("{MENUS}/2"), &admin).await;
     assert_eq!(detail["data"]["remark"], "changed");
     assert_eq!(detail["data"]["sort"], 9);
     assert_eq!(detail["data"]["path"], "/x/y");
     assert!(is_fba_datetime(&detail["data"]["updated_time"]));
 
-    let (status, resp) = put(&app, &format!("{MENUS}/99999"), &admin, &body).await;
+    let (status, resp) = app.put_json(&format!("{MENUS}/99999"), &admin, &body).await;
     assert_error(status, &resp, 404, "菜单不存在");
-    let (status, resp) = put(
-        &app,
-        &format!("{MENUS}/2"),
-        &admin,
-        &menu_body("page.menu.system", "Analytics", json!(1)),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{MENUS}/2"),
+            &admin,
+            &menu_body("page.menu.system", "Analytics", json!(1)),
+        )
+        .await;
     assert_error(status, &resp, 409, "菜单标题已存在");
-    let (status, resp) = put(
-        &app,
-        &format!("{MENUS}/2"),
-        &admin,
-        &menu_body("A", "A", json!(99999)),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{MENUS}/2"),
+            &admin,
+            &menu_body("A", "A", json!(99999)),
+        )
+        .await;
     assert_error(status, &resp, 404, "父级菜单不存在");
-    let (status, resp) = put(
-        &app,
-        &format!("{MENUS}/2"),
-        &admin,
-        &menu_body("A", "A", json!(2)),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{MENUS}/2"),
+            &admin,
+            &menu_body("A", "A", json!(2)),
+        )
+        .await;
     assert_error(status, &resp, 403, "禁止关联自身为父级");
     // Beyond FBA: a descendant as parent would cut both out of every tree.
-    let (status, resp) = put(
-        &app,
-        &format!("{MENUS}/1"),
-        &admin,
-        &menu_body("page.dashboard.title", "Dashboard", json!(2)),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{MENUS}/1"),
+            &admin,
+            &menu_body("page.dashboard.title", "Dashboard", json!(2)),
+        )
+        .await;
     assert_error(status, &resp, 403, "禁止关联自身为父级");
-    let (status, resp) = put(
-        &app,
-        &format!("{MENUS}/2"),
-        &admin,
-        &menu_body(&"x".repeat(65), "A", json!(1)),
-    )
-    .await;
+    let (status, resp) = app
+        .put_json(
+            &format!("{MENUS}/2"),
+            &admin,
+            &menu_body(&"x".repeat(65), "A", json!(1)),
+        )
+        .await;
     assert_422(status, &resp, json!(["body", "title"]));
-    let (status, resp) = put(&app, &format!("{MENUS}/abc"), &admin, &body).await;
+    let (status, resp) = app.put_json(&format!("{MENUS}/abc"), &admin, &body).await;
     assert_422(status, &resp, json!(["path", "pk"]));
 
     let user = app.token_for(2).await;
-    let (status, _) = put(&app, &format!("{MENUS}/2"), &user, &body).await;
+    let (status, _) = app.put_json(&format!("{MENUS}/2"), &user, &body).await;
     assert_eq!(status, 403);
-    let (status, resp) = call(&app, Method::PUT, &format!("{MENUS}/2"), None, Some(&body)).await;
+    let (status, resp) = app
+        .call(Method::PUT, &format!("{MENUS}/2"), None, Some(&body))
+        .await;
     assert_401(status, &resp);
     app.stop().await;
 }
@@ -579,17 +488,17 @@ async fn deleting_a_menu_refuses_parents_and_drops_its_role_links() {
     let admin = app.token_for(1).await;
     let user = app.token_for(2).await;
     // Warm user 2's cache with Profile (menu 50) in its sidebar.
-    let (_, before) = get(&app, SIDEBAR, &user).await;
+    let (_, before) = app.get_json(SIDEBAR, &user).await;
     assert_eq!(names(&before["data"]), ["Dashboard", "Profile"]);
 
-    let (status, body) = delete(&app, &format!("{MENUS}/4"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{MENUS}/4"), &admin, None).await;
     assert_error(status, &body, 409, "菜单下存在子菜单，无法删除");
-    let (status, body) = delete(&app, &format!("{MENUS}/50"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{MENUS}/50"), &admin, None).await;
     assert_ok_empty(status, &body);
     assert_eq!(role_menu_ids(&app, 1).await, [1, 2, 3]);
-    let (status, body) = get(&app, &format!("{MENUS}/50"), &admin).await;
+    let (status, body) = app.get_json(&format!("{MENUS}/50"), &admin).await;
     assert_error(status, &body, 404, "菜单不存在");
-    let (_, after) = get(&app, SIDEBAR, &user).await;
+    let (_, after) = app.get_json(SIDEBAR, &user).await;
     assert_eq!(
         names(&after["data"]),
         ["Dashboard"],
@@ -597,13 +506,15 @@ async fn deleting_a_menu_refuses_parents_and_drops_its_role_links() {
     );
 
     // FBA answers an unknown menu with the soft failure.
-    let (status, body) = delete(&app, &format!("{MENUS}/50"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{MENUS}/50"), &admin, None).await;
     assert_soft_fail(status, &body);
-    let (status, body) = delete(&app, &format!("{MENUS}/abc"), &admin, None).await;
+    let (status, body) = app.delete_json(&format!("{MENUS}/abc"), &admin, None).await;
     assert_422(status, &body, json!(["path", "pk"]));
-    let (status, _) = delete(&app, &format!("{MENUS}/3"), &user, None).await;
+    let (status, _) = app.delete_json(&format!("{MENUS}/3"), &user, None).await;
     assert_eq!(status, 403);
-    let (status, body) = call(&app, Method::DELETE, &format!("{MENUS}/3"), None, None).await;
+    let (status, body) = app
+        .call(Method::DELETE, &format!("{MENUS}/3"), None, None)
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -616,7 +527,7 @@ async fn deleting_a_menu_refuses_parents_and_drops_its_role_links() {
 async fn role_lists_pages_and_filters() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, &format!("{ROLES}/all"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}/all"), &user).await;
     assert_eq!(status, 200, "{body}");
     let role = &body["data"][0];
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
@@ -627,7 +538,7 @@ async fn role_lists_pages_and_filters() {
     assert!(is_fba_datetime(&role["created_time"]));
     assert!(role.get("menus").is_none());
 
-    let (status, body) = get(&app, ROLES, &user).await;
+    let (status, body) = app.get_json(ROLES, &user).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["total"], 1);
     assert_eq!(body["data"]["items"][0]["name"], "测试");
@@ -635,28 +546,32 @@ async fn role_lists_pages_and_filters() {
         body["data"]["links"]["first"],
         "/api/v1/sys/roles?page=1&size=20"
     );
-    let (_, body) = get(&app, &format!("{ROLES}?name=测&status=1"), &user).await;
+    let (_, body) = app
+        .get_json(&format!("{ROLES}?name=测&status=1"), &user)
+        .await;
     assert_eq!(body["data"]["total"], 1);
-    let (_, body) = get(&app, &format!("{ROLES}?name=zzz"), &user).await;
+    let (_, body) = app.get_json(&format!("{ROLES}?name=zzz"), &user).await;
     assert_eq!(
         (body["data"]["total"].clone(), body["data"]["items"].clone()),
         (json!(0), json!([]))
     );
-    let (_, body) = get(&app, &format!("{ROLES}?status=0"), &user).await;
+    let (_, body) = app.get_json(&format!("{ROLES}?status=0"), &user).await;
     assert_eq!(body["data"]["total"], 0);
-    let (_, body) = get(&app, &format!("{ROLES}?page=5"), &user).await;
+    let (_, body) = app.get_json(&format!("{ROLES}?page=5"), &user).await;
     assert_eq!(
         (body["data"]["total"].clone(), body["data"]["items"].clone()),
         (json!(1), json!([]))
     );
 
-    let (status, body) = get(&app, &format!("{ROLES}?status=x"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}?status=x"), &user).await;
     assert_422(status, &body, json!(["query", "status"]));
-    let (status, body) = get(&app, &format!("{ROLES}?size=0"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}?size=0"), &user).await;
     assert_422(status, &body, json!(["query", "size"]));
-    let (status, body) = call(&app, Method::GET, ROLES, None, None).await;
+    let (status, body) = app.call(Method::GET, ROLES, None, None).await;
     assert_401(status, &body);
-    let (status, body) = call(&app, Method::GET, &format!("{ROLES}/all"), None, None).await;
+    let (status, body) = app
+        .call(Method::GET, &format!("{ROLES}/all"), None, None)
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -665,7 +580,7 @@ async fn role_lists_pages_and_filters() {
 async fn role_detail_menu_tree_and_scope_ids() {
     let app = TestApp::spawn().await;
     let user = app.token_for(2).await;
-    let (status, body) = get(&app, &format!("{ROLES}/1"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}/1"), &user).await;
     assert_eq!(status, 200, "{body}");
     let d = &body["data"];
     assert_eq!(d["name"], "测试");
@@ -682,7 +597,7 @@ async fn role_detail_menu_tree_and_scope_ids() {
     assert_eq!(d["scopes"][0]["rules"][0]["column"], "__dept_id__");
     assert_eq!(d["scopes"][1]["rules"].as_array().unwrap().len(), 2);
 
-    let (status, body) = get(&app, &format!("{ROLES}/1/menus"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}/1/menus"), &user).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(names(&body["data"]), ["Dashboard", "Profile"]);
     assert_eq!(
@@ -692,15 +607,17 @@ async fn role_detail_menu_tree_and_scope_ids() {
     assert_eq!(body["data"][1]["children"], Value::Null);
     assert!(is_fba_datetime(&body["data"][0]["created_time"]));
 
-    let (status, body) = get(&app, &format!("{ROLES}/1/scopes"), &user).await;
+    let (status, body) = app.get_json(&format!("{ROLES}/1/scopes"), &user).await;
     assert_eq!((status, &body["data"]), (200, &json!([1, 2])), "{body}");
 
     for path in ["", "/menus", "/scopes"] {
-        let (status, body) = get(&app, &format!("{ROLES}/99999{path}"), &user).await;
+        let (status, body) = app.get_json(&format!("{ROLES}/99999{path}"), &user).await;
         assert_error(status, &body, 404, "角色不存在");
-        let (status, body) = get(&app, &format!("{ROLES}/abc{path}"), &user).await;
+        let (status, body) = app.get_json(&format!("{ROLES}/abc{path}"), &user).await;
         assert_422(status, &body, json!(["path", "pk"]));
-        let (status, body) = call(&app, Method::GET, &format!("{ROLES}/1{path}"), None, None).await;
+        let (status, body) = app
+            .call(Method::GET, &format!("{ROLES}/1{path}"), None, None)
+            .await;
         assert_401(status, &body);
     }
     app.stop().await;
@@ -724,22 +641,24 @@ async fn role_id(app: &TestApp, name: &str) -> i64 {
 async fn creating_and_updating_roles() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
-    let (status, body) = post(
-        &app,
-        ROLES,
-        &admin,
-        &json!({"name": "ops", "status": 1, "remark": "r"}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            ROLES,
+            &admin,
+            &json!({"name": "ops", "status": 1, "remark": "r"}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     let id = role_id(&app, "ops").await;
-    let (_, detail) = get(&app, &format!("{ROLES}/{id}"), &admin).await;
+    let (_, detail) = app.get_json(&format!("{ROLES}/{id}"), &admin).await;
     assert_eq!(detail["data"]["is_filter_scopes"], true, "default");
     assert_eq!(detail["data"]["menus"], json!([]));
     assert_eq!(detail["data"]["scopes"], json!([]));
     assert_eq!(detail["data"]["updated_time"], Value::Null);
 
-    let (status, body) = post(&app, ROLES, &admin, &json!({"name": "ops", "status": 1})).await;
+    let (status, body) = app
+        .post_json(ROLES, &admin, &json!({"name": "ops", "status": 1}))
+        .await;
     assert_error(status, &body, 409, "角色已存在");
     for (body, loc) in [
         (json!({"name": "x".repeat(33), "status": 1}), "name"),
@@ -752,60 +671,61 @@ async fn creating_and_updating_roles() {
         (json!({"name": 5, "status": 1}), "name"),
         (json!({"status": 1}), "name"),
     ] {
-        let (status, resp) = post(&app, ROLES, &admin, &body).await;
+        let (status, resp) = app.post_json(ROLES, &admin, &body).await;
         assert_422(status, &resp, json!(["body", loc]));
     }
 
     let update = json!({"name": "ops2", "status": 0, "is_filter_scopes": false, "remark": null});
-    let (status, body) = put(&app, &format!("{ROLES}/{id}"), &admin, &update).await;
+    let (status, body) = app
+        .put_json(&format!("{ROLES}/{id}"), &admin, &update)
+        .await;
     assert_ok_empty(status, &body);
-    let (_, detail) = get(&app, &format!("{ROLES}/{id}"), &admin).await;
+    let (_, detail) = app.get_json(&format!("{ROLES}/{id}"), &admin).await;
     assert_eq!(detail["data"]["name"], "ops2");
     assert_eq!(detail["data"]["status"], 0);
     assert_eq!(detail["data"]["is_filter_scopes"], false);
     assert_eq!(detail["data"]["remark"], Value::Null);
     assert!(is_fba_datetime(&detail["data"]["updated_time"]));
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/{id}"),
-        &admin,
-        &json!({"name": "测试", "status": 1}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/{id}"),
+            &admin,
+            &json!({"name": "测试", "status": 1}),
+        )
+        .await;
     assert_error(status, &body, 409, "角色已存在");
-    let (status, body) = put(&app, &format!("{ROLES}/99999"), &admin, &update).await;
+    let (status, body) = app
+        .put_json(&format!("{ROLES}/99999"), &admin, &update)
+        .await;
     assert_error(status, &body, 404, "角色不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/{id}"),
-        &admin,
-        &json!({"name": "a", "status": "x"}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/{id}"),
+            &admin,
+            &json!({"name": "a", "status": "x"}),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "status"]));
 
     let user = app.token_for(2).await;
-    let (status, _) = post(&app, ROLES, &user, &json!({"name": "u", "status": 1})).await;
+    let (status, _) = app
+        .post_json(ROLES, &user, &json!({"name": "u", "status": 1}))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = put(&app, &format!("{ROLES}/{id}"), &user, &update).await;
+    let (status, _) = app.put_json(&format!("{ROLES}/{id}"), &user, &update).await;
     assert_eq!(status, 403);
-    let (status, body) = call(
-        &app,
-        Method::POST,
-        ROLES,
-        None,
-        Some(&json!({"name": "u", "status": 1})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            ROLES,
+            None,
+            Some(&json!({"name": "u", "status": 1})),
+        )
+        .await;
     assert_401(status, &body);
-    let (status, body) = call(
-        &app,
-        Method::PUT,
-        &format!("{ROLES}/{id}"),
-        None,
-        Some(&update),
-    )
-    .await;
+    let (status, body) = app
+        .call(Method::PUT, &format!("{ROLES}/{id}"), None, Some(&update))
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -815,103 +735,99 @@ async fn replacing_role_menus_and_scopes() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
     let path = format!("{ROLES}/1/menus");
-    let (status, body) = put(
-        &app,
-        &path,
-        &admin,
-        &json!({"menus": [1, 2, 3, 50, "9", 9]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(&path, &admin, &json!({"menus": [1, 2, 3, 50, "9", 9]}))
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(
         role_menu_ids(&app, 1).await,
         [1, 2, 3, 9, 50],
         "duplicates stored once"
     );
-    let (status, body) = put(&app, &path, &admin, &json!({"menus": [1, 99999]})).await;
+    let (status, body) = app
+        .put_json(&path, &admin, &json!({"menus": [1, 99999]}))
+        .await;
     assert_error(status, &body, 404, "菜单不存在");
     assert_eq!(role_menu_ids(&app, 1).await, [1, 2, 3, 9, 50], "unchanged");
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/99999/menus"),
-        &admin,
-        &json!({"menus": [1]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/99999/menus"),
+            &admin,
+            &json!({"menus": [1]}),
+        )
+        .await;
     assert_error(status, &body, 404, "角色不存在");
-    let (status, body) = put(&app, &path, &admin, &json!({"menus": [1, "x"]})).await;
+    let (status, body) = app
+        .put_json(&path, &admin, &json!({"menus": [1, "x"]}))
+        .await;
     assert_422(status, &body, json!(["body", "menus", 1]));
-    let (status, body) = put(&app, &path, &admin, &json!({"menus": 1})).await;
+    let (status, body) = app.put_json(&path, &admin, &json!({"menus": 1})).await;
     assert_422(status, &body, json!(["body", "menus"]));
-    let (status, body) = put(&app, &path, &admin, &json!({})).await;
+    let (status, body) = app.put_json(&path, &admin, &json!({})).await;
     assert_422(status, &body, json!(["body", "menus"]));
     // FBA: an empty list clears the menus, then answers the soft failure.
-    let (status, body) = put(&app, &path, &admin, &json!({"menus": []})).await;
+    let (status, body) = app.put_json(&path, &admin, &json!({"menus": []})).await;
     assert_soft_fail(status, &body);
     assert!(role_menu_ids(&app, 1).await.is_empty());
 
     let path = format!("{ROLES}/1/scopes");
-    let (status, body) = put(&app, &path, &admin, &json!({"scopes": [3, 5]})).await;
+    let (status, body) = app
+        .put_json(&path, &admin, &json!({"scopes": [3, 5]}))
+        .await;
     assert_ok_empty(status, &body);
-    let (_, body) = get(&app, &path, &admin).await;
+    let (_, body) = app.get_json(&path, &admin).await;
     assert_eq!(body["data"], json!([3, 5]));
-    let (status, body) = put(&app, &path, &admin, &json!({"scopes": [99999]})).await;
+    let (status, body) = app
+        .put_json(&path, &admin, &json!({"scopes": [99999]}))
+        .await;
     assert_error(status, &body, 404, "数据范围不存在");
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/99999/scopes"),
-        &admin,
-        &json!({"scopes": [1]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/99999/scopes"),
+            &admin,
+            &json!({"scopes": [1]}),
+        )
+        .await;
     assert_error(status, &body, 404, "角色不存在");
-    let (status, body) = put(
-        &app,
-        &path,
-        &admin,
-        &json!({"scopes": [9_223_372_036_854_775_808u64]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &path,
+            &admin,
+            &json!({"scopes": [9_223_372_036_854_775_808u64]}),
+        )
+        .await;
     assert_422(status, &body, json!(["body", "scopes", 0]));
-    let (status, body) = put(&app, &path, &admin, &json!({"scopes": []})).await;
+    let (status, body) = app.put_json(&path, &admin, &json!({"scopes": []})).await;
     assert_soft_fail(status, &body);
-    let (_, body) = get(&app, &path, &admin).await;
+    let (_, body) = app.get_json(&path, &admin).await;
     assert_eq!(body["data"], json!([]));
 
     let user = app.token_for(2).await;
-    let (status, _) = put(
-        &app,
-        &format!("{ROLES}/1/menus"),
-        &user,
-        &json!({"menus": [1]}),
-    )
-    .await;
+    let (status, _) = app
+        .put_json(&format!("{ROLES}/1/menus"), &user, &json!({"menus": [1]}))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = put(
-        &app,
-        &format!("{ROLES}/1/scopes"),
-        &user,
-        &json!({"scopes": [1]}),
-    )
-    .await;
+    let (status, _) = app
+        .put_json(&format!("{ROLES}/1/scopes"), &user, &json!({"scopes": [1]}))
+        .await;
     assert_eq!(status, 403);
-    let (status, body) = call(
-        &app,
-        Method::PUT,
-        &format!("{ROLES}/1/menus"),
-        None,
-        Some(&json!({"menus": [1]})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("{ROLES}/1/menus"),
+            None,
+            Some(&json!({"menus": [1]})),
+        )
+        .await;
     assert_401(status, &body);
-    let (status, body) = call(
-        &app,
-        Method::PUT,
-        &format!("{ROLES}/1/scopes"),
-        None,
-        Some(&json!({"scopes": [1]})),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("{ROLES}/1/scopes"),
+            None,
+            Some(&json!({"scopes": [1]})),
+        )
+        .await;
     assert_401(status, &body);
     app.stop().await;
 }
@@ -921,18 +837,18 @@ async fn deleting_roles_removes_their_links() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(1).await;
     let db = &app.app_state.db;
-    let (status, body) = post(&app, ROLES, &admin, &json!({"name": "temp", "status": 1})).await;
+    let (status, body) = app
+        .post_json(ROLES, &admin, &json!({"name": "temp", "status": 1}))
+        .await;
     assert_ok_empty(status, &body);
     let id = role_id(&app, "temp").await;
-    put(
-        &app,
+    app.put_json(
         &format!("{ROLES}/{id}/menus"),
         &admin,
         &json!({"menus": [1, 2]}),
     )
     .await;
-    put(
-        &app,
+    app.put_json(
         &format!("{ROLES}/{id}/scopes"),
         &admin,
         &json!({"scopes": [1]}),
@@ -947,7 +863,9 @@ async fn deleting_roles_removes_their_links() {
     .await
     .unwrap();
 
-    let (status, body) = delete(&app, ROLES, &admin, Some(&json!({"pks": [id, 99999]}))).await;
+    let (status, body) = app
+        .delete_json(ROLES, &admin, Some(&json!({"pks": [id, 99999]})))
+        .await;
     assert_ok_empty(status, &body);
     assert!(
         sys_role::Entity::find_by_id(id)
@@ -969,23 +887,24 @@ async fn deleting_roles_removes_their_links() {
         .unwrap();
     assert_eq!((scopes, users), (0, 0), "no orphaned links (FBA quirk 18)");
 
-    let (status, body) = delete(&app, ROLES, &admin, Some(&json!({"pks": [99999]}))).await;
+    let (status, body) = app
+        .delete_json(ROLES, &admin, Some(&json!({"pks": [99999]})))
+        .await;
     assert_soft_fail(status, &body);
-    let (status, body) = delete(&app, ROLES, &admin, Some(&json!({"pks": "x"}))).await;
+    let (status, body) = app
+        .delete_json(ROLES, &admin, Some(&json!({"pks": "x"})))
+        .await;
     assert_422(status, &body, json!(["body", "pks"]));
-    let (status, body) = delete(&app, ROLES, &admin, Some(&json!({}))).await;
+    let (status, body) = app.delete_json(ROLES, &admin, Some(&json!({}))).await;
     assert_422(status, &body, json!(["body", "pks"]));
     let user = app.token_for(2).await;
-    let (status, _) = delete(&app, ROLES, &user, Some(&json!({"pks": [1]}))).await;
+    let (status, _) = app
+        .delete_json(ROLES, &user, Some(&json!({"pks": [1]})))
+        .await;
     assert_eq!(status, 403);
-    let (status, body) = call(
-        &app,
-        Method::DELETE,
-        ROLES,
-        None,
-        Some(&json!({"pks": [1]})),
-    )
-    .await;
+    let (status, body) = app
+        .call(Method::DELETE, ROLES, None, Some(&json!({"pks": [1]})))
+        .await;
     assert_401(status, &body);
     assert!(
         sys_role::Entity::find_by_id(1)
@@ -1009,23 +928,23 @@ async fn role_and_menu_changes_apply_to_user_2_on_its_next_request() {
     let user = app.token_for(2).await;
     let new_role = json!({"name": "by-user-2", "status": 1});
 
-    let (status, body) = post(&app, ROLES, &user, &new_role).await;
+    let (status, body) = app.post_json(ROLES, &user, &new_role).await;
     assert_error(status, &body, 403, "Permission Denied");
-    let (_, sidebar) = get(&app, SIDEBAR, &user).await;
+    let (_, sidebar) = app.get_json(SIDEBAR, &user).await;
     assert_eq!(names(&sidebar["data"]), ["Dashboard", "Profile"]);
 
     // Grant the SysRole page (11) and its "add" button (12, `sys:role:add`).
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/1/menus"),
-        &admin,
-        &json!({"menus": [1, 2, 3, 50, 11, 12]}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/1/menus"),
+            &admin,
+            &json!({"menus": [1, 2, 3, 50, 11, 12]}),
+        )
+        .await;
     assert_ok_empty(status, &body);
-    let (status, body) = post(&app, ROLES, &user, &new_role).await;
+    let (status, body) = app.post_json(ROLES, &user, &new_role).await;
     assert_ok_empty(status, &body);
-    let (_, sidebar) = get(&app, SIDEBAR, &user).await;
+    let (_, sidebar) = app.get_json(SIDEBAR, &user).await;
     // SysRole's parent (System) is not granted, so it is a root, in sort order.
     assert_eq!(names(&sidebar["data"]), ["Dashboard", "SysRole", "Profile"]);
 
@@ -1034,57 +953,51 @@ async fn role_and_menu_changes_apply_to_user_2_on_its_next_request() {
     button["type"] = json!(2);
     button["perms"] = json!("sys:role:add");
     button["status"] = json!(0);
-    let (status, body) = put(&app, &format!("{MENUS}/12"), &admin, &button).await;
+    let (status, body) = app.put_json(&format!("{MENUS}/12"), &admin, &button).await;
     assert_ok_empty(status, &body);
-    let (status, body) = post(&app, ROLES, &user, &json!({"name": "again", "status": 1})).await;
+    let (status, body) = app
+        .post_json(ROLES, &user, &json!({"name": "again", "status": 1}))
+        .await;
     assert_error(status, &body, 403, "Permission Denied");
 
     // Disabling the role locks the user out.
-    let (status, body) = put(
-        &app,
-        &format!("{ROLES}/1"),
-        &admin,
-        &json!({"name": "测试", "status": 0}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            &format!("{ROLES}/1"),
+            &admin,
+            &json!({"name": "测试", "status": 0}),
+        )
+        .await;
     assert_ok_empty(status, &body);
-    let (status, body) = get(&app, SIDEBAR, &user).await;
+    let (status, body) = app.get_json(SIDEBAR, &user).await;
     assert_error(status, &body, 403, "用户所属角色已被锁定，请联系系统管理员");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_role_menu_change_reaches_another_replica() {
-    let (Some(redis), Ok(db_kind)) = (
-        crate::helpers::redis_url(),
-        std::env::var("FBA_TEST_DATABASE"),
-    ) else {
-        eprintln!("skipped: needs FBA_TEST_REDIS_URL and a shared server database");
+    let Some(redis) = crate::helpers::replica_redis() else {
         return;
     };
-    if db_kind == "sqlite" || db_kind.is_empty() {
-        eprintln!("skipped: needs a shared server database");
-        return;
-    }
     let a = TestApp::spawn().await;
     let b = TestApp::spawn_sharing(&a, &redis).await;
     make_staff(&a, 2).await;
     let admin = a.token_for(1).await;
     let user = a.token_for(2).await;
     let body = json!({"name": "replica", "status": 1});
-    let (status, _) = post(&b, ROLES, &user, &body).await;
+    let (status, _) = b.post_json(ROLES, &user, &body).await;
     assert_eq!(status, 403);
-    let (status, resp) = put(
-        &a,
-        &format!("{ROLES}/1/menus"),
-        &admin,
-        &json!({"menus": [1, 2, 3, 50, 12]}),
-    )
-    .await;
+    let (status, resp) = a
+        .put_json(
+            &format!("{ROLES}/1/menus"),
+            &admin,
+            &json!({"menus": [1, 2, 3, 50, 12]}),
+        )
+        .await;
     assert_ok_empty(status, &resp);
     let mut allowed = false;
     for _ in 0..50 {
-        let (status, _) = post(&b, ROLES, &user, &body).await;
+        let (status, _) = b.post_json(ROLES, &user, &body).await;
         if status == 200 {
             allowed = true;
             break;

@@ -2,10 +2,7 @@
 //! (403 `Permission Denied`), before any input validation, and refuses everyone without a token
 //! (401). One table covers them all.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
-
-use crate::helpers::{TestApp, json};
-use fba_admin::model::sys_user;
+use crate::helpers::{TestApp, json, make_staff};
 
 /// (method, path) of every route behind RBAC or superuser.
 const PROTECTED: &[(&str, &str)] = &[
@@ -57,20 +54,19 @@ async fn every_protected_route_is_403_for_a_role_without_the_permission_and_401_
     let app = TestApp::spawn().await;
     // User 2 (`test`, role 1 without any of these permissions) becomes staff, so the refusal
     // is the permission itself, not the staff rule.
-    let mut user: sys_user::ActiveModel = sys_user::Entity::find_by_id(2)
-        .one(&app.app_state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    user.is_staff = Set(true);
-    user.update(&app.app_state.db).await.unwrap();
-    fba_common::security::invalidate_user(&app.app_state, 2).await.unwrap();
+    make_staff(&app, 2).await;
     let token = app.token_for(2).await;
 
     let mut failures = Vec::new();
     for (method, path) in PROTECTED {
-        let (status, body) = json(request(&app, method, path).bearer_auth(&token).send().await.unwrap()).await;
+        let (status, body) = json(
+            request(&app, method, path)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         if status != 403 || body["msg"] != "Permission Denied" || body["code"] != 403 {
             failures.push(format!("{method} {path}: {status} {body}"));
         }
@@ -79,6 +75,10 @@ async fn every_protected_route_is_403_for_a_role_without_the_permission_and_401_
             failures.push(format!("{method} {path} without token: {status} {body}"));
         }
     }
-    assert!(failures.is_empty(), "routes that did not refuse:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "routes that did not refuse:\n{}",
+        failures.join("\n")
+    );
     app.stop().await;
 }

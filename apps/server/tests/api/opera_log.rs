@@ -11,7 +11,7 @@ use fba_server::Application;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, base_pairs, json};
+use crate::helpers::{TestApp, base_pairs, is_fba_datetime, json};
 
 const LOGS: &str = "/api/v1/logs/opera";
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -21,11 +21,9 @@ async fn spawn(extra: &[(&str, &str)]) -> TestApp {
     let mut pairs = vec![
         ("OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE", "1"),
         ("OPERA_LOG_QUEUE_TIMEOUT", "1"),
-        ("LOGIN_CAPTCHA_ENABLED", "false"),
-        ("LOGIN_RATE_LIMIT_PER_MINUTE", "0"),
     ];
     pairs.extend_from_slice(extra);
-    TestApp::spawn_with(&pairs).await
+    crate::auth::spawn_no_captcha(&pairs).await
 }
 
 fn request_id() -> String {
@@ -119,17 +117,6 @@ async fn insert(app: &TestApp, rows: &[OperaLogRecord]) -> Vec<i64> {
         ids.push(find(app, &r.trace_id).await.unwrap().id);
     }
     ids
-}
-
-fn is_fba_datetime(v: &Value) -> bool {
-    let Some(s) = v.as_str() else { return false };
-    s.len() == 19
-        && s.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == ' ',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        })
 }
 
 #[tokio::test]

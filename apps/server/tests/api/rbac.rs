@@ -2,21 +2,14 @@
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
-use crate::helpers::{TestApp, json};
-use fba_admin::model::{sys_role, sys_role_menu, sys_user};
+use crate::helpers::{TestApp, json, make_staff};
+use fba_admin::model::{sys_role, sys_role_menu};
 
 const PATH: &str = "/api/v1/__test/perm";
 
 async fn post(app: &TestApp, token: &str) -> (u16, serde_json::Value) {
-    json(
-        app.client
-            .post(app.url(PATH))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.call(reqwest::Method::POST, PATH, Some(token), None)
+        .await
 }
 
 #[tokio::test]
@@ -82,17 +75,7 @@ async fn role_without_the_code_is_403_until_the_menu_is_granted() {
     let (status, body) = post(&app, &token).await;
     assert_eq!(status, 403);
     assert_eq!(body["msg"], "用户已被禁止后台管理操作，请联系系统管理员");
-    let mut user: sys_user::ActiveModel = sys_user::Entity::find_by_id(2)
-        .one(db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    user.is_staff = Set(true);
-    user.update(db).await.unwrap();
-    fba_common::security::invalidate_user(&app.app_state, 2)
-        .await
-        .unwrap();
+    make_staff(&app, 2).await;
     let (status, _) = post(&app, &token).await;
     assert_eq!(status, 200);
 
@@ -116,17 +99,9 @@ async fn role_without_the_code_is_403_until_the_menu_is_granted() {
 
 #[tokio::test]
 async fn a_policy_change_reaches_another_replica_through_the_kv_store() {
-    let (Some(redis), Ok(db_kind)) = (
-        crate::helpers::redis_url(),
-        std::env::var("FBA_TEST_DATABASE"),
-    ) else {
-        eprintln!("skipped: needs FBA_TEST_REDIS_URL and a shared server database");
+    let Some(redis) = crate::helpers::replica_redis() else {
         return;
     };
-    if db_kind == "sqlite" || db_kind.is_empty() {
-        eprintln!("skipped: needs a shared server database");
-        return;
-    }
     let a = TestApp::spawn().await;
     let b = TestApp::spawn_sharing(&a, &redis).await;
     let token = a.token_for(2).await;

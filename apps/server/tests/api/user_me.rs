@@ -5,23 +5,10 @@ use fba_admin::model::{sys_user, sys_user_password_history};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, json};
+use crate::helpers::{TestApp, assert_ok_empty, is_fba_datetime, json};
 
 const ME: &str = "/api/v1/sys/users/me";
 const EMAIL_CAPTCHA_KEY: &str = "fba:email:captcha:127.0.0.1";
-
-async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
-    json(
-        app.client
-            .put(app.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
 
 async fn me(app: &TestApp, token: &str) -> Value {
     let (status, body) = json(app.get_auth(ME, token).await).await;
@@ -35,26 +22,6 @@ async fn user_row(app: &TestApp, id: i64) -> sys_user::Model {
         .await
         .unwrap()
         .unwrap()
-}
-
-fn is_fba_datetime(v: &Value) -> bool {
-    let Some(s) = v.as_str() else { return false };
-    s.len() == 19
-        && s.char_indices().all(|(i, c)| match i {
-            4 | 7 => c == '-',
-            10 => c == ' ',
-            13 | 16 => c == ':',
-            _ => c.is_ascii_digit(),
-        })
-}
-
-fn assert_ok_empty(status: u16, body: &Value) {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body,
-        &json!({"code": 200, "msg": "请求成功", "data": null}),
-        "{body}"
-    );
 }
 
 fn assert_422(status: u16, body: &Value, field: &str) {
@@ -169,47 +136,47 @@ async fn nickname_and_avatar_are_stored_and_seen_by_the_next_me() {
     // Warm the user cache so a missing invalidation would show.
     assert_eq!(me(&app, &token).await["nickname"], "用户66666");
 
-    let (status, body) = put(
-        &app,
-        "/api/v1/sys/users/me/nickname",
-        &token,
-        &json!({"nickname": "新昵称"}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": "新昵称"}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(user_row(&app, 2).await.nickname, "新昵称");
     assert_eq!(me(&app, &token).await["nickname"], "新昵称");
 
     // Four-byte characters are stored as they are (utf8mb4 on MySQL).
-    let (status, body) = put(
-        &app,
-        "/api/v1/sys/users/me/nickname",
-        &token,
-        &json!({"nickname": "猫😀"}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": "猫😀"}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(me(&app, &token).await["nickname"], "猫😀");
 
     let max = "测".repeat(64);
-    let (status, body) = put(
-        &app,
-        "/api/v1/sys/users/me/nickname",
-        &token,
-        &json!({"nickname": max}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": max}),
+        )
+        .await;
     assert_ok_empty(status, &body);
     assert_eq!(me(&app, &token).await["nickname"], max);
 
     for avatar in ["https://example.com/a.png", "/static/upload/avatar.png"] {
-        let (status, body) = put(
-            &app,
-            "/api/v1/sys/users/me/avatar",
-            &token,
-            &json!({"avatar": avatar}),
-        )
-        .await;
+        let (status, body) = app
+            .put_json(
+                "/api/v1/sys/users/me/avatar",
+                &token,
+                &json!({"avatar": avatar}),
+            )
+            .await;
         assert_ok_empty(status, &body);
         assert_eq!(user_row(&app, 2).await.avatar.as_deref(), Some(avatar));
         assert_eq!(me(&app, &token).await["avatar"], avatar);
@@ -239,22 +206,18 @@ async fn bad_nickname_and_avatar_are_422_naming_the_field_and_store_nothing() {
         ("avatar", json!({"avatar": ""})),
     ];
     for (field, body) in cases {
-        let (status, reply) = put(
-            &app,
-            &format!("/api/v1/sys/users/me/{field}"),
-            &token,
-            &body,
-        )
-        .await;
+        let (status, reply) = app
+            .put_json(&format!("/api/v1/sys/users/me/{field}"), &token, &body)
+            .await;
         assert_422(status, &reply, field);
     }
-    let (status, reply) = put(
-        &app,
-        "/api/v1/sys/users/me/nickname",
-        &token,
-        &json!({"nickname": "a".repeat(65)}),
-    )
-    .await;
+    let (status, reply) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": "a".repeat(65)}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(reply["data"]["errors"][0]["type"], "string_too_long");
     assert_eq!(reply["data"]["errors"][0]["ctx"], json!({"max_length": 64}));
@@ -273,7 +236,7 @@ async fn email_needs_the_pending_captcha_of_the_client_ip() {
     assert_eq!(me(&app, &token).await["email"], "test@example.com");
 
     // No code pending.
-    let (status, reply) = put(&app, path, &token, &body).await;
+    let (status, reply) = app.put_json(path, &token, &body).await;
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["code"], 400);
     assert_eq!(reply["msg"], "验证码已失效，请重新获取");
@@ -286,7 +249,7 @@ async fn email_needs_the_pending_captcha_of_the_client_ip() {
     )
     .await
     .unwrap();
-    let (status, reply) = put(&app, path, &token, &body).await;
+    let (status, reply) = app.put_json(path, &token, &body).await;
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["code"], 40001);
     assert_eq!(reply["msg"], "验证码错误");
@@ -294,14 +257,14 @@ async fn email_needs_the_pending_captcha_of_the_client_ip() {
 
     // An address of another user is a conflict; the code is kept.
     let taken = json!({"captcha": "654321", "email": "admin@example.com"});
-    let (status, reply) = put(&app, path, &token, &taken).await;
+    let (status, reply) = app.put_json(path, &token, &taken).await;
     assert_eq!(status, 409, "{reply}");
     assert_eq!(reply["code"], 409);
     assert!(kv.exists(EMAIL_CAPTCHA_KEY).await.unwrap());
 
     // Right code: stored, code used up, cache dropped.
     let ok = json!({"captcha": "654321", "email": "new@example.com"});
-    let (status, reply) = put(&app, path, &token, &ok).await;
+    let (status, reply) = app.put_json(path, &token, &ok).await;
     assert_ok_empty(status, &reply);
     assert!(!kv.exists(EMAIL_CAPTCHA_KEY).await.unwrap());
     assert_eq!(
@@ -311,7 +274,7 @@ async fn email_needs_the_pending_captcha_of_the_client_ip() {
     assert_eq!(me(&app, &token).await["email"], "new@example.com");
 
     // The code was single use.
-    let (status, reply) = put(&app, path, &token, &ok).await;
+    let (status, reply) = app.put_json(path, &token, &ok).await;
     assert_eq!(
         (status, reply["msg"].as_str()),
         (400, Some("验证码已失效，请重新获取"))
@@ -336,7 +299,9 @@ async fn bad_email_is_422_before_the_captcha_is_looked_at() {
         json!(null),
     ] {
         let body = json!({"captcha": "123456", "email": email});
-        let (status, reply) = put(&app, "/api/v1/sys/users/me/email", &token, &body).await;
+        let (status, reply) = app
+            .put_json("/api/v1/sys/users/me/email", &token, &body)
+            .await;
         assert_422(status, &reply, "email");
     }
     assert!(app.app_state.kv.exists(EMAIL_CAPTCHA_KEY).await.unwrap());
@@ -358,21 +323,20 @@ async fn updates_of_a_user_deleted_meanwhile_are_fba_soft_failures() {
         .unwrap();
     // The token stays valid until the cache is rebuilt, as in FBA; the write matches no row.
     let soft = json!({"code": 400, "msg": "请求错误", "data": null});
-    let (status, body) = put(
-        &app,
-        "/api/v1/sys/users/me/nickname",
-        &token,
-        &json!({"nickname": "x"}),
-    )
-    .await;
+    let (status, body) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": "x"}),
+        )
+        .await;
     assert_eq!((status, &body), (200, &soft));
     assert_eq!(json(app.get_auth(ME, &token).await).await.0, 401);
     app.stop().await;
 }
 
 async fn change_password(app: &TestApp, token: &str, old: &str, new: &str) -> (u16, Value) {
-    put(
-        app,
+    app.put_json(
         "/api/v1/sys/users/me/password",
         token,
         &json!({"old_password": old, "new_password": new, "confirm_password": new}),
@@ -395,7 +359,7 @@ async fn password_change_checks_old_password_confirmation_and_policy() {
 
     let mismatch =
         json!({"old_password": "123456", "new_password": "abc123", "confirm_password": "abc124"});
-    let (status, body) = put(&app, path, &token, &mismatch).await;
+    let (status, body) = app.put_json(path, &token, &mismatch).await;
     assert_eq!(
         (status, body["msg"].as_str()),
         (400, Some("两次密码输入不一致")),

@@ -4,9 +4,10 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 
+use super::common;
 use crate::model::{sys_data_rule, sys_data_scope_rule};
 use crate::schema::data_rule::{DataRuleFilter, ValidDataRule};
 
@@ -61,18 +62,7 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(name) = &filter.name {
         q = q.filter(sys_data_rule::Column::Name.contains(name.as_str()));
     }
-    let total = q.clone().count(db).await?;
-    let items = match offset {
-        Some(offset) if offset < total => {
-            q.order_by_asc(sys_data_rule::Column::Id)
-                .offset(offset)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
-        _ => Vec::new(),
-    };
-    Ok((items, total))
+    common::paginate(db, q.order_by_asc(sys_data_rule::Column::Id), offset, limit).await
 }
 
 /// Which of `ids` are existing rules.
@@ -80,16 +70,7 @@ pub async fn page<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn existing_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_data_rule::Entity::find()
-        .select_only()
-        .column(sys_data_rule::Column::Id)
-        .filter(sys_data_rule::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    common::existing_ids::<sys_data_rule::Entity, _>(db, sys_data_rule::Column::Id, ids).await
 }
 
 /// Inserts a rule; `id` is the snowflake id when the app assigns ids.
@@ -135,12 +116,7 @@ pub async fn update<C: ConnectionTrait>(
         updated_time: Set(Some(Utc::now())),
         ..Default::default()
     };
-    let res = sys_data_rule::Entity::update_many()
-        .set(am)
-        .filter(sys_data_rule::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::update_by_id(db, sys_data_rule::Column::Id, id, am).await
 }
 
 /// Deletes the rules `ids` and their scope links; returns the number of rules deleted.
@@ -151,15 +127,13 @@ pub async fn delete_many<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<u64,
     if ids.is_empty() {
         return Ok(0);
     }
-    sys_data_scope_rule::Entity::delete_many()
-        .filter(sys_data_scope_rule::Column::DataRuleId.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    let res = sys_data_rule::Entity::delete_many()
-        .filter(sys_data_rule::Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::delete_where_in::<sys_data_scope_rule::Entity, _>(
+        db,
+        sys_data_scope_rule::Column::DataRuleId,
+        ids,
+    )
+    .await?;
+    common::delete_where_in::<sys_data_rule::Entity, _>(db, sys_data_rule::Column::Id, ids).await
 }
 
 /// Ids of the data scopes containing any of the rules `ids` (distinct).
@@ -170,15 +144,11 @@ pub async fn scope_ids_by_rules<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_data_scope_rule::Entity::find()
-        .select_only()
-        .column(sys_data_scope_rule::Column::DataScopeId)
-        .filter(sys_data_scope_rule::Column::DataRuleId.is_in(ids.iter().copied()))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    common::linked_ids::<sys_data_scope_rule::Entity, _>(
+        db,
+        sys_data_scope_rule::Column::DataScopeId,
+        sys_data_scope_rule::Column::DataRuleId,
+        ids,
+    )
+    .await
 }

@@ -1,17 +1,14 @@
 //! Queries on `sys_data_scope` and its links (`sys_data_scope_rule` to rules,
 //! `sys_role_data_scope` to roles), plus the users a scope reaches through roles.
 
-use std::collections::HashSet;
-
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
-use crate::model::{
-    sys_data_rule, sys_data_scope, sys_data_scope_rule, sys_role_data_scope, sys_user_role,
-};
+use super::common;
+use crate::model::{sys_data_rule, sys_data_scope, sys_data_scope_rule, sys_role_data_scope};
 use crate::schema::data_scope::{DataScopeFilter, ValidDataScope};
 
 /// The scope with `id`.
@@ -68,18 +65,13 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         q = q.filter(sys_data_scope::Column::Status.eq(status));
     }
-    let total = q.clone().count(db).await?;
-    let items = match offset {
-        Some(offset) if offset < total => {
-            q.order_by_asc(sys_data_scope::Column::Id)
-                .offset(offset)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
-        _ => Vec::new(),
-    };
-    Ok((items, total))
+    common::paginate(
+        db,
+        q.order_by_asc(sys_data_scope::Column::Id),
+        offset,
+        limit,
+    )
+    .await
 }
 
 /// The rules of scope `scope_id`, in id order.
@@ -137,12 +129,7 @@ pub async fn update<C: ConnectionTrait>(
         updated_time: Set(Some(Utc::now())),
         ..Default::default()
     };
-    let res = sys_data_scope::Entity::update_many()
-        .set(am)
-        .filter(sys_data_scope::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::update_by_id(db, sys_data_scope::Column::Id, id, am).await
 }
 
 /// Replaces the rules of scope `scope_id` with `rule_ids` (duplicates dropped).
@@ -154,27 +141,18 @@ pub async fn replace_rules<C: ConnectionTrait>(
     scope_id: i64,
     rule_ids: &[i64],
 ) -> Result<(), DbErr> {
-    sys_data_scope_rule::Entity::delete_many()
-        .filter(sys_data_scope_rule::Column::DataScopeId.eq(scope_id))
-        .exec(db)
-        .await?;
-    let mut seen = HashSet::new();
-    let rows: Vec<sys_data_scope_rule::ActiveModel> = rule_ids
-        .iter()
-        .copied()
-        .filter(|id| seen.insert(*id))
-        .map(|rule_id| sys_data_scope_rule::ActiveModel {
+    common::replace_links(
+        db,
+        sys_data_scope_rule::Column::DataScopeId,
+        scope_id,
+        rule_ids,
+        |scope_id, rule_id| sys_data_scope_rule::ActiveModel {
             id: NotSet,
             data_scope_id: Set(scope_id),
             data_rule_id: Set(rule_id),
-        })
-        .collect();
-    if !rows.is_empty() {
-        sys_data_scope_rule::Entity::insert_many(rows)
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Deletes the scopes `ids` with their rule and role links; returns the number of scopes
@@ -186,19 +164,19 @@ pub async fn delete_many<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<u64,
     if ids.is_empty() {
         return Ok(0);
     }
-    sys_data_scope_rule::Entity::delete_many()
-        .filter(sys_data_scope_rule::Column::DataScopeId.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    sys_role_data_scope::Entity::delete_many()
-        .filter(sys_role_data_scope::Column::DataScopeId.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    let res = sys_data_scope::Entity::delete_many()
-        .filter(sys_data_scope::Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::delete_where_in::<sys_data_scope_rule::Entity, _>(
+        db,
+        sys_data_scope_rule::Column::DataScopeId,
+        ids,
+    )
+    .await?;
+    common::delete_where_in::<sys_role_data_scope::Entity, _>(
+        db,
+        sys_role_data_scope::Column::DataScopeId,
+        ids,
+    )
+    .await?;
+    common::delete_where_in::<sys_data_scope::Entity, _>(db, sys_data_scope::Column::Id, ids).await
 }
 
 /// Ids of the users holding a role that grants any of the scopes `ids` (distinct).
@@ -209,26 +187,12 @@ pub async fn user_ids_by_scopes<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let role_ids: Vec<i64> = sys_role_data_scope::Entity::find()
-        .select_only()
-        .column(sys_role_data_scope::Column::RoleId)
-        .filter(sys_role_data_scope::Column::DataScopeId.is_in(ids.iter().copied()))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await?;
-    if role_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_user_role::Entity::find()
-        .select_only()
-        .column(sys_user_role::Column::UserId)
-        .filter(sys_user_role::Column::RoleId.is_in(role_ids))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    let role_ids = common::linked_ids::<sys_role_data_scope::Entity, _>(
+        db,
+        sys_role_data_scope::Column::RoleId,
+        sys_role_data_scope::Column::DataScopeId,
+        ids,
+    )
+    .await?;
+    super::role::user_ids_by_roles(db, &role_ids).await
 }

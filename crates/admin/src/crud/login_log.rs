@@ -1,8 +1,7 @@
 //! Queries on `sys_login_log`: insert one attempt, list with FBA's filters, delete by ids, clear.
 
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::model::sys_login_log;
@@ -49,18 +48,10 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(ip) = &filter.ip {
         select = select.filter(sys_login_log::Column::Ip.like(format!("%{ip}%")));
     }
-    let total = select.clone().count(db).await?;
-    let Some(offset) = offset.filter(|o| *o < total) else {
-        return Ok((Vec::new(), total));
-    };
-    let rows = select
+    let select = select
         .order_by_desc(sys_login_log::Column::CreatedTime)
-        .order_by_desc(sys_login_log::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+        .order_by_desc(sys_login_log::Column::Id);
+    super::common::paginate(db, select, offset, limit).await
 }
 
 /// Deletes the rows with these ids; returns how many existed.
@@ -68,14 +59,8 @@ pub async fn list<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn delete<C: ConnectionTrait>(db: &C, pks: &[i64]) -> Result<u64, DbErr> {
-    if pks.is_empty() {
-        return Ok(0);
-    }
-    let res = sys_login_log::Entity::delete_many()
-        .filter(sys_login_log::Column::Id.is_in(pks.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    super::common::delete_where_in::<sys_login_log::Entity, _>(db, sys_login_log::Column::Id, pks)
+        .await
 }
 
 /// Deletes every row; returns how many there were.

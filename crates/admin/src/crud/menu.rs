@@ -7,7 +7,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::model::{sys_menu, sys_role_menu, sys_user_role};
+use crate::model::{sys_menu, sys_role_menu};
 use crate::schema::menu::{MENU_TYPE_BUTTON, MenuFilter, ValidMenu};
 
 /// Menu types shown in the sidebar: directory, menu, embedded page, external link.
@@ -84,16 +84,7 @@ pub async fn sidebar<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn existing_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_menu::Entity::find()
-        .select_only()
-        .column(sys_menu::Column::Id)
-        .filter(sys_menu::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    super::common::existing_ids::<sys_menu::Entity, _>(db, sys_menu::Column::Id, ids).await
 }
 
 /// Whether a menu has `parent_id` = `id`.
@@ -171,12 +162,7 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, menu: &ValidMenu) -> Re
         ..Default::default()
     };
     apply(&mut am, menu);
-    let res = sys_menu::Entity::update_many()
-        .set(am)
-        .filter(sys_menu::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    super::common::update_by_id(db, sys_menu::Column::Id, id, am).await
 }
 
 /// Deletes menu `id` and its `sys_role_menu` rows; returns the number of menus deleted.
@@ -208,15 +194,5 @@ pub async fn user_ids_by_menu<C: ConnectionTrait>(db: &C, menu_id: i64) -> Resul
         .into_tuple::<i64>()
         .all(db)
         .await?;
-    if role_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_user_role::Entity::find()
-        .select_only()
-        .column(sys_user_role::Column::UserId)
-        .filter(sys_user_role::Column::RoleId.is_in(role_ids))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    super::role::user_ids_by_roles(db, &role_ids).await
 }

@@ -1,9 +1,6 @@
 //! Queries on `sys_opera_log`: bulk insert, list with FBA's filters, delete by ids, clear.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::model::sys_opera_log;
 use crate::schema::opera_log::OperaLogFilter;
@@ -46,18 +43,10 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(ip) = &filter.ip {
         select = select.filter(sys_opera_log::Column::Ip.like(format!("%{ip}%")));
     }
-    let total = select.clone().count(db).await?;
-    let Some(offset) = offset.filter(|o| *o < total) else {
-        return Ok((Vec::new(), total));
-    };
-    let rows = select
+    let select = select
         .order_by_desc(sys_opera_log::Column::CreatedTime)
-        .order_by_desc(sys_opera_log::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+        .order_by_desc(sys_opera_log::Column::Id);
+    super::common::paginate(db, select, offset, limit).await
 }
 
 /// Deletes the rows with these ids; returns how many existed.
@@ -65,14 +54,8 @@ pub async fn list<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn delete<C: ConnectionTrait>(db: &C, pks: &[i64]) -> Result<u64, DbErr> {
-    if pks.is_empty() {
-        return Ok(0);
-    }
-    let res = sys_opera_log::Entity::delete_many()
-        .filter(sys_opera_log::Column::Id.is_in(pks.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    super::common::delete_where_in::<sys_opera_log::Entity, _>(db, sys_opera_log::Column::Id, pks)
+        .await
 }
 
 /// Deletes every row; returns how many there were.

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
-    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
+use super::common;
 use crate::model::{
     sys_data_rule, sys_data_scope, sys_data_scope_rule, sys_menu, sys_role, sys_role_data_scope,
     sys_role_menu, sys_user_role,
@@ -66,18 +67,7 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         q = q.filter(sys_role::Column::Status.eq(status));
     }
-    let total = q.clone().count(db).await?;
-    let items = match offset {
-        Some(offset) if offset < total => {
-            q.order_by_asc(sys_role::Column::Id)
-                .offset(offset)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
-        _ => Vec::new(),
-    };
-    Ok((items, total))
+    common::paginate(db, q.order_by_asc(sys_role::Column::Id), offset, limit).await
 }
 
 /// The menus role `role_id` grants, in `sort` order.
@@ -156,19 +146,11 @@ pub async fn rules_by_scope<C: ConnectionTrait>(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut out: HashMap<i64, Vec<sys_data_rule::Model>> = HashMap::new();
-    for link in &links {
-        if let Some(rule) = rules.get(&link.data_rule_id) {
-            let list = out.entry(link.data_scope_id).or_default();
-            if !list.iter().any(|r| r.id == rule.id) {
-                list.push(rule.clone());
-            }
-        }
-    }
-    for list in out.values_mut() {
-        list.sort_by_key(|r| r.id);
-    }
-    Ok(out)
+    Ok(common::group_links(
+        links.iter().map(|l| (l.data_scope_id, l.data_rule_id)),
+        &rules,
+        |r| r.id,
+    ))
 }
 
 /// Which of `ids` are existing data scopes.
@@ -179,16 +161,7 @@ pub async fn existing_scope_ids<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_data_scope::Entity::find()
-        .select_only()
-        .column(sys_data_scope::Column::Id)
-        .filter(sys_data_scope::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    common::existing_ids::<sys_data_scope::Entity, _>(db, sys_data_scope::Column::Id, ids).await
 }
 
 /// Inserts a role; `id` is the snowflake id when the app assigns ids.
@@ -226,12 +199,7 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, role: &ValidRole) -> Re
         updated_time: Set(Some(Utc::now())),
         ..Default::default()
     };
-    let res = sys_role::Entity::update_many()
-        .set(am)
-        .filter(sys_role::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::update_by_id(db, sys_role::Column::Id, id, am).await
 }
 
 /// Replaces the menus of role `role_id` with `menu_ids` (duplicates dropped).
@@ -243,22 +211,18 @@ pub async fn replace_menus<C: ConnectionTrait>(
     role_id: i64,
     menu_ids: &[i64],
 ) -> Result<(), DbErr> {
-    sys_role_menu::Entity::delete_many()
-        .filter(sys_role_menu::Column::RoleId.eq(role_id))
-        .exec(db)
-        .await?;
-    let rows: Vec<sys_role_menu::ActiveModel> = dedup(menu_ids)
-        .into_iter()
-        .map(|menu_id| sys_role_menu::ActiveModel {
+    common::replace_links(
+        db,
+        sys_role_menu::Column::RoleId,
+        role_id,
+        menu_ids,
+        |role_id, menu_id| sys_role_menu::ActiveModel {
             id: NotSet,
             role_id: Set(role_id),
             menu_id: Set(menu_id),
-        })
-        .collect();
-    if !rows.is_empty() {
-        sys_role_menu::Entity::insert_many(rows).exec(db).await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Replaces the data scopes of role `role_id` with `scope_ids` (duplicates dropped).
@@ -270,24 +234,18 @@ pub async fn replace_scopes<C: ConnectionTrait>(
     role_id: i64,
     scope_ids: &[i64],
 ) -> Result<(), DbErr> {
-    sys_role_data_scope::Entity::delete_many()
-        .filter(sys_role_data_scope::Column::RoleId.eq(role_id))
-        .exec(db)
-        .await?;
-    let rows: Vec<sys_role_data_scope::ActiveModel> = dedup(scope_ids)
-        .into_iter()
-        .map(|scope_id| sys_role_data_scope::ActiveModel {
+    common::replace_links(
+        db,
+        sys_role_data_scope::Column::RoleId,
+        role_id,
+        scope_ids,
+        |role_id, scope_id| sys_role_data_scope::ActiveModel {
             id: NotSet,
             role_id: Set(role_id),
             data_scope_id: Set(scope_id),
-        })
-        .collect();
-    if !rows.is_empty() {
-        sys_role_data_scope::Entity::insert_many(rows)
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Deletes the roles `ids` with their menu, data-scope and user links; returns the number of
@@ -299,23 +257,17 @@ pub async fn delete_many<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<u64,
     if ids.is_empty() {
         return Ok(0);
     }
-    sys_role_menu::Entity::delete_many()
-        .filter(sys_role_menu::Column::RoleId.is_in(ids.iter().copied()))
-        .exec(db)
+    common::delete_where_in::<sys_role_menu::Entity, _>(db, sys_role_menu::Column::RoleId, ids)
         .await?;
-    sys_role_data_scope::Entity::delete_many()
-        .filter(sys_role_data_scope::Column::RoleId.is_in(ids.iter().copied()))
-        .exec(db)
+    common::delete_where_in::<sys_role_data_scope::Entity, _>(
+        db,
+        sys_role_data_scope::Column::RoleId,
+        ids,
+    )
+    .await?;
+    common::delete_where_in::<sys_user_role::Entity, _>(db, sys_user_role::Column::RoleId, ids)
         .await?;
-    sys_user_role::Entity::delete_many()
-        .filter(sys_user_role::Column::RoleId.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    let res = sys_role::Entity::delete_many()
-        .filter(sys_role::Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    common::delete_where_in::<sys_role::Entity, _>(db, sys_role::Column::Id, ids).await
 }
 
 /// Ids of the users holding any of `role_ids` (distinct).
@@ -326,21 +278,11 @@ pub async fn user_ids_by_roles<C: ConnectionTrait>(
     db: &C,
     role_ids: &[i64],
 ) -> Result<Vec<i64>, DbErr> {
-    if role_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_user_role::Entity::find()
-        .select_only()
-        .column(sys_user_role::Column::UserId)
-        .filter(sys_user_role::Column::RoleId.is_in(role_ids.iter().copied()))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await
-}
-
-/// `ids` without repeats, first occurrence kept.
-fn dedup(ids: &[i64]) -> Vec<i64> {
-    let mut seen = std::collections::HashSet::new();
-    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+    common::linked_ids::<sys_user_role::Entity, _>(
+        db,
+        sys_user_role::Column::UserId,
+        sys_user_role::Column::RoleId,
+        role_ids,
+    )
+    .await
 }

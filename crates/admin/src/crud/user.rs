@@ -10,7 +10,7 @@ use fba_common::security::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use crate::model::{
@@ -296,18 +296,7 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         q = q.filter(sys_user::Column::Status.eq(status));
     }
-    let total = q.clone().count(db).await?;
-    let items = match offset {
-        Some(offset) if offset < total => {
-            q.order_by_desc(sys_user::Column::Id)
-                .offset(offset)
-                .limit(limit)
-                .all(db)
-                .await?
-        }
-        _ => Vec::new(),
-    };
-    Ok((items, total))
+    super::common::paginate(db, q.order_by_desc(sys_user::Column::Id), offset, limit).await
 }
 
 /// The user with e-mail `email`.
@@ -369,16 +358,7 @@ pub async fn depts_by_ids<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn existing_role_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sys_role::Entity::find()
-        .select_only()
-        .column(sys_role::Column::Id)
-        .filter(sys_role::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple::<i64>()
-        .all(db)
-        .await
+    super::common::existing_ids::<sys_role::Entity, _>(db, sys_role::Column::Id, ids).await
 }
 
 /// The existing roles of each of `user_ids` (each list in role id order, no repeats), keyed
@@ -408,19 +388,11 @@ pub async fn roles_by_users<C: ConnectionTrait>(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let mut out: HashMap<i64, Vec<sys_role::Model>> = HashMap::new();
-    for link in &links {
-        if let Some(role) = roles.get(&link.role_id) {
-            let list = out.entry(link.user_id).or_default();
-            if !list.iter().any(|r| r.id == role.id) {
-                list.push(role.clone());
-            }
-        }
-    }
-    for list in out.values_mut() {
-        list.sort_by_key(|r| r.id);
-    }
-    Ok(out)
+    Ok(super::common::group_links(
+        links.iter().map(|l| (l.user_id, l.role_id)),
+        &roles,
+        |r| r.id,
+    ))
 }
 
 /// The columns of a new `sys_user` row that the caller decides.
@@ -499,12 +471,7 @@ pub async fn update_columns<C: ConnectionTrait>(
     mut changes: sys_user::ActiveModel,
 ) -> Result<u64, DbErr> {
     changes.updated_time = ActiveValue::Set(Some(Utc::now()));
-    Ok(sys_user::Entity::update_many()
-        .set(changes)
-        .filter(sys_user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?
-        .rows_affected)
+    super::common::update_by_id(db, sys_user::Column::Id, user_id, changes).await
 }
 
 /// Applies FBA's `UpdateUserParam` to user `user_id` (optional columns only when given); the
@@ -562,27 +529,18 @@ pub async fn replace_roles<C: ConnectionTrait>(
     user_id: i64,
     role_ids: &[i64],
 ) -> Result<(), DbErr> {
-    sys_user_role::Entity::delete_many()
-        .filter(sys_user_role::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
-    let mut seen = std::collections::HashSet::new();
-    let rows: Vec<sys_user_role::ActiveModel> = role_ids
-        .iter()
-        .copied()
-        .filter(|id| seen.insert(*id))
-        .map(|role_id| sys_user_role::ActiveModel {
+    super::common::replace_links(
+        db,
+        sys_user_role::Column::UserId,
+        user_id,
+        role_ids,
+        |user_id, role_id| sys_user_role::ActiveModel {
             id: ActiveValue::NotSet,
             user_id: ActiveValue::Set(user_id),
             role_id: ActiveValue::Set(role_id),
-        })
-        .collect();
-    if !rows.is_empty() {
-        sys_user_role::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 /// Deletes user `user_id` with its role links and password history; the users deleted.

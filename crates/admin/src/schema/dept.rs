@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::menu::{body_loc, check_text, int_filter, lax_int, lax_opt_id, status_type};
+use super::user_admin::check_phone;
+use super::user_me::normalise_email;
 use crate::model::sys_dept;
 
 /// Longest `name` (`VARCHAR(64)`).
@@ -22,7 +24,7 @@ pub const LEADER_MAX_CHARS: usize = 32;
 /// Longest `email` (`VARCHAR(64)`).
 pub const EMAIL_MAX_CHARS: usize = 64;
 /// FBA's `CustomPhoneNumber` pattern.
-pub const PHONE_PATTERN: &str = r"^1[3-9]\d{9}$";
+pub use super::user_admin::PHONE_PATTERN;
 
 /// Body of `POST /sys/depts` and `PUT /sys/depts/{pk}` as received (FBA `DeptSchemaBase`);
 /// integers are kept raw and checked by [`DeptParam::parse`]. Unknown fields are ignored.
@@ -68,41 +70,6 @@ pub struct ValidDept {
     pub status: i32,
 }
 
-/// Whether `value` matches `^1[3-9]\d{9}$`.
-fn is_phone(value: &str) -> bool {
-    let b = value.as_bytes();
-    b.len() == 11
-        && b[0] == b'1'
-        && (b'3'..=b'9').contains(&b[1])
-        && b[2..].iter().all(u8::is_ascii_digit)
-}
-
-/// `local@domain.tld` with a plausible local part and domain; the normalised form.
-fn normalise_email(value: &str) -> Option<String> {
-    let (local, domain) = value.rsplit_once('@')?;
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !"@()<>[]\\,;:\"".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c == '-' || c.is_alphanumeric())
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.chars().count() >= 2);
-    (local_ok && domain_ok).then(|| format!("{local}@{}", domain.to_lowercase()))
-}
-
 fn opt_text(field: &str, value: Option<&String>, max: usize) -> Result<(), AppError> {
     match value {
         Some(v) => check_text(&body_loc(field), v, Some(max)),
@@ -125,15 +92,8 @@ impl DeptParam {
             Some(v) => lax_int(&body_loc("sort"), v, 0, i64::from(i32::MAX))?,
         };
         opt_text("leader", self.leader.as_ref(), LEADER_MAX_CHARS)?;
-        if let Some(phone) = &self.phone
-            && !is_phone(phone)
-        {
-            return Err(AppError::validation(FieldError::body(
-                "string_pattern_mismatch",
-                "phone",
-                Value::String(phone.clone()),
-                Some(json!({ "pattern": PHONE_PATTERN })),
-            )));
+        if let Some(phone) = &self.phone {
+            check_phone(phone)?;
         }
         let email = match self.email.as_deref() {
             None | Some("") => None,

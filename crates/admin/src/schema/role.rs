@@ -12,10 +12,11 @@ use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::data_scope::DataScopeWithRules;
 use super::menu::{
     MenuDetail, body_loc, check_text, id_list, int_filter, status_type, text_filter,
 };
-use crate::model::{sys_data_rule, sys_data_scope, sys_role};
+use crate::model::sys_role;
 
 /// Longest role name (`sys_role.name` is `VARCHAR(32)`).
 pub const NAME_MAX_CHARS: usize = 32;
@@ -214,80 +215,6 @@ impl From<sys_role::Model> for RoleDetail {
     }
 }
 
-/// FBA's `GetDataRuleDetail`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RoleDataRule {
-    /// Name.
-    pub name: String,
-    /// Model name or `__ALL__`.
-    pub model: String,
-    /// Column or template.
-    pub column: String,
-    /// 0 AND, 1 OR.
-    pub operator: i32,
-    /// 0..7.
-    pub expression: i32,
-    /// Value or template.
-    pub value: String,
-    /// Id.
-    pub id: i64,
-    /// Creation time.
-    #[serde(with = "fba_common::datetime")]
-    pub created_time: DateTime<Utc>,
-    /// Last update.
-    #[serde(with = "fba_common::datetime::option")]
-    pub updated_time: Option<DateTime<Utc>>,
-}
-
-impl From<sys_data_rule::Model> for RoleDataRule {
-    fn from(r: sys_data_rule::Model) -> Self {
-        Self {
-            name: r.name,
-            model: r.model,
-            column: r.column,
-            operator: r.operator,
-            expression: r.expression,
-            value: r.value,
-            id: r.id,
-            created_time: r.created_time,
-            updated_time: r.updated_time,
-        }
-    }
-}
-
-/// FBA's `GetDataScopeWithRelationDetail`: a data scope and its rules.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RoleDataScope {
-    /// Name.
-    pub name: String,
-    /// 0/1.
-    pub status: i32,
-    /// Id.
-    pub id: i64,
-    /// Creation time.
-    #[serde(with = "fba_common::datetime")]
-    pub created_time: DateTime<Utc>,
-    /// Last update.
-    #[serde(with = "fba_common::datetime::option")]
-    pub updated_time: Option<DateTime<Utc>>,
-    /// The scope's rules.
-    pub rules: Vec<RoleDataRule>,
-}
-
-impl RoleDataScope {
-    /// A scope with its rules.
-    pub fn new(s: sys_data_scope::Model, rules: Vec<RoleDataRule>) -> Self {
-        Self {
-            name: s.name,
-            status: s.status,
-            id: s.id,
-            created_time: s.created_time,
-            updated_time: s.updated_time,
-            rules,
-        }
-    }
-}
-
 /// FBA's `GetRoleWithRelationDetail`: the role, its menus and its data scopes.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RoleWithRelation {
@@ -297,7 +224,7 @@ pub struct RoleWithRelation {
     /// Its menus (id order).
     pub menus: Vec<MenuDetail>,
     /// Its data scopes with their rules (id order).
-    pub scopes: Vec<RoleDataScope>,
+    pub scopes: Vec<DataScopeWithRules>,
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ where
 }
 
 /// 422 `string_pattern_mismatch` unless `phone` matches `^1[3-9]\d{9}$` (ASCII digits).
-fn check_phone(phone: &str) -> Result<(), AppError> {
+pub(crate) fn check_phone(phone: &str) -> Result<(), AppError> {
     let b = phone.as_bytes();
     let ok = b.len() == 11
         && b[0] == b'1'

@@ -152,7 +152,7 @@ impl EmailAddress {
 }
 
 /// `local@domain.tld` with a plausible local part and domain; returns the normalised form.
-fn normalise_email(value: &str) -> Option<String> {
+pub(crate) fn normalise_email(value: &str) -> Option<String> {
     let (local, domain) = value.rsplit_once('@')?;
     let local_ok = !local.is_empty()
         && local.len() <= 64

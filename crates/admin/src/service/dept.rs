@@ -8,8 +8,6 @@
 //! department (`fba:user:{uid}`) are dropped, so a locked or renamed department applies to their
 //! next request. (A delete needs no such step: it is refused while the department has users.)
 
-use std::collections::HashMap;
-
 use fba_common::security::{CurrentUser, invalidate_user};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -73,29 +71,6 @@ pub async fn tree<C: ConnectionTrait>(
     Ok(dept_tree(crud::dept::list(db, filter, data_filter).await?))
 }
 
-/// Whether `candidate` is `id` itself or one of its descendants.
-async fn is_self_or_descendant<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    candidate: i64,
-) -> AppResult<bool> {
-    let parents: HashMap<i64, Option<i64>> =
-        crud::dept::parent_links(db).await?.into_iter().collect();
-    let mut cur = Some(candidate);
-    let mut steps = 0usize;
-    while let Some(c) = cur {
-        if c == id {
-            return Ok(true);
-        }
-        steps += 1;
-        if steps > parents.len() {
-            break; // an existing cycle that does not reach `id`
-        }
-        cur = parents.get(&c).copied().flatten();
-    }
-    Ok(false)
-}
-
 /// Creates a department.
 ///
 /// # Errors
@@ -140,7 +115,7 @@ pub async fn update(state: &AppState, pk: i64, dept: ValidDept) -> AppResult<u64
         if crud::dept::get(&txn, parent).await?.is_none() {
             return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
         }
-        if is_self_or_descendant(&txn, pk, parent).await? {
+        if super::is_self_or_descendant(crud::dept::parent_links(&txn).await?, pk, parent) {
             return Err(AppError::Forbidden(SELF_PARENT.to_owned()));
         }
     }

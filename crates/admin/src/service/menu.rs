@@ -154,29 +154,6 @@ pub async fn tree<C: ConnectionTrait>(db: &C, filter: &MenuFilter) -> AppResult<
     Ok(menu_tree(crud::menu::list(db, filter).await?))
 }
 
-/// Whether `candidate` is `id` itself or one of its descendants.
-async fn is_self_or_descendant<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-    candidate: i64,
-) -> AppResult<bool> {
-    let parents: HashMap<i64, Option<i64>> =
-        crud::menu::parent_links(db).await?.into_iter().collect();
-    let mut cur = Some(candidate);
-    let mut steps = 0usize;
-    while let Some(c) = cur {
-        if c == id {
-            return Ok(true);
-        }
-        steps += 1;
-        if steps > parents.len() {
-            break; // an existing cycle that does not reach `id`
-        }
-        cur = parents.get(&c).copied().flatten();
-    }
-    Ok(false)
-}
-
 /// Creates a menu.
 ///
 /// # Errors
@@ -220,7 +197,7 @@ pub async fn update(
         if crud::menu::get(&txn, parent).await?.is_none() {
             return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
         }
-        if is_self_or_descendant(&txn, pk, parent).await? {
+        if super::is_self_or_descendant(crud::menu::parent_links(&txn).await?, pk, parent) {
             return Err(AppError::Forbidden(SELF_PARENT.to_owned()));
         }
     }

@@ -19,3 +19,27 @@ pub mod token;
 pub mod upload;
 pub mod user;
 pub mod user_me;
+
+/// Whether `candidate` is `id` itself or one of its descendants, walking up `parent_links`
+/// (`(id, parent_id)` of every row of a tree table); an existing cycle that does not reach `id`
+/// ends the walk.
+pub(crate) fn is_self_or_descendant(
+    parent_links: Vec<(i64, Option<i64>)>,
+    id: i64,
+    candidate: i64,
+) -> bool {
+    let parents: std::collections::HashMap<i64, Option<i64>> = parent_links.into_iter().collect();
+    let mut cur = Some(candidate);
+    let mut steps = 0usize;
+    while let Some(c) = cur {
+        if c == id {
+            return true;
+        }
+        steps += 1;
+        if steps > parents.len() {
+            break;
+        }
+        cur = parents.get(&c).copied().flatten();
+    }
+    false
+}

@@ -14,10 +14,10 @@ use fba_common::{AppError, AppResult, AppState};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::crud;
+use crate::schema::data_rule::DataRuleDetail;
+use crate::schema::data_scope::{DataScopeDetail, DataScopeWithRules};
 use crate::schema::menu::{MenuDetail, MenuTree};
-use crate::schema::role::{
-    RoleDataRule, RoleDataScope, RoleDetail, RoleFilter, RoleWithRelation, ValidRole,
-};
+use crate::schema::role::{RoleDetail, RoleFilter, RoleWithRelation, ValidRole};
 
 /// FBA's 404 for an unknown role.
 pub const ROLE_NOT_FOUND: &str = "角色不存在";
@@ -95,9 +95,12 @@ pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<RoleWithRelat
                     .remove(&s.id)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(RoleDataRule::from)
+                    .map(DataRuleDetail::from)
                     .collect();
-                RoleDataScope::new(s, r)
+                DataScopeWithRules {
+                    scope: DataScopeDetail::from(s),
+                    rules: r,
+                }
             })
             .collect(),
     })

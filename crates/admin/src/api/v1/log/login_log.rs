@@ -48,11 +48,7 @@ async fn delete(
     body: Json<DeleteLoginLogParam>,
 ) -> AppResult<HttpResponse> {
     let count = login_log::delete(&state, &body.into_inner().pks).await?;
-    Ok(if count > 0 {
-        response::ok_empty()
-    } else {
-        response::soft_fail()
-    })
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `DELETE /logs/login/all`: clears the log.

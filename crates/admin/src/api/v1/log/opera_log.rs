@@ -68,11 +68,7 @@ pub async fn delete(
 ) -> AppResult<HttpResponse> {
     let pks = body.into_inner().parse()?;
     let count = opera_log::delete(&state, &pks).await?;
-    Ok(if count > 0 {
-        response::ok_empty()
-    } else {
-        response::soft_fail()
-    })
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `DELETE /logs/opera/all`: clears the log.

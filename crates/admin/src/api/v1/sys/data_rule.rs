@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
@@ -24,10 +24,6 @@ fba_common::permission!(
     /// `DELETE /sys/data-rules`.
     DataRuleDel = "data:rule:del"
 );
-
-fn counted(count: u64) -> HttpResponse {
-    if count > 0 { ok_empty() } else { soft_fail() }
-}
 
 /// `GET /sys/data-rules/models`.
 async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
@@ -91,7 +87,7 @@ async fn update(
     body: Json<DataRuleParam>,
 ) -> AppResult<HttpResponse> {
     let rule = body.into_inner().parse()?;
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::data_rule::update(&state, pk.into_inner(), rule).await?,
     ))
 }
@@ -103,7 +99,9 @@ async fn delete(
     body: Json<DeleteDataRulesParam>,
 ) -> AppResult<HttpResponse> {
     let pks = body.into_inner().parse()?;
-    Ok(counted(service::data_rule::delete(&state, pks).await?))
+    Ok(ok_or_soft_fail(
+        service::data_rule::delete(&state, pks).await?,
+    ))
 }
 
 /// Registers the routes of this module (static segments before `{pk}`).

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
@@ -30,10 +30,6 @@ fba_common::permission!(
     /// `DELETE /sys/data-scopes`.
     DataScopeDel = "data:scope:del"
 );
-
-fn counted(count: u64) -> HttpResponse {
-    if count > 0 { ok_empty() } else { soft_fail() }
-}
 
 /// `GET /sys/data-scopes/all`.
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -95,7 +91,7 @@ async fn update(
     body: Json<DataScopeParam>,
 ) -> AppResult<HttpResponse> {
     let scope = body.into_inner().parse()?;
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::data_scope::update(&state, pk.into_inner(), scope).await?,
     ))
 }
@@ -108,7 +104,7 @@ async fn update_rules(
     body: Json<DataScopeRulesParam>,
 ) -> AppResult<HttpResponse> {
     let rules = body.into_inner().parse()?;
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::data_scope::update_rules(&state, pk.into_inner(), rules).await?,
     ))
 }
@@ -120,7 +116,9 @@ async fn delete(
     body: Json<DeleteDataScopesParam>,
 ) -> AppResult<HttpResponse> {
     let pks = body.into_inner().parse()?;
-    Ok(counted(service::data_scope::delete(&state, pks).await?))
+    Ok(ok_or_soft_fail(
+        service::data_scope::delete(&state, pks).await?,
+    ))
 }
 
 /// Registers the routes of this module (static segments before `{pk}`).

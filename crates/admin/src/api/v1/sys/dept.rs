@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Json, Query};
-use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
@@ -23,10 +23,6 @@ fba_common::permission!(
     /// `DELETE /sys/depts/{pk}`.
     SysDeptDel = "sys:dept:del"
 );
-
-fn counted(count: u64) -> HttpResponse {
-    if count > 0 { ok_empty() } else { soft_fail() }
-}
 
 /// `GET /sys/depts/{pk}`.
 async fn get_dept(
@@ -67,7 +63,7 @@ async fn update(
     body: Json<DeptParam>,
 ) -> AppResult<HttpResponse> {
     let dept = body.into_inner().parse()?;
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::dept::update(&state, pk.into_inner(), dept).await?,
     ))
 }
@@ -78,7 +74,7 @@ async fn delete(
     state: web::Data<AppState>,
     pk: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::dept::delete(&state, pk.into_inner()).await?,
     ))
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Json, Query};
-use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, Security};
 use fba_common::{AppResult, AppState};
@@ -68,7 +68,7 @@ async fn update(
 ) -> AppResult<HttpResponse> {
     let menu = body.into_inner().parse()?;
     let count = service::menu::update(&state, &security, pk.into_inner(), menu).await?;
-    Ok(if count > 0 { ok_empty() } else { soft_fail() })
+    Ok(ok_or_soft_fail(count))
 }
 
 /// `DELETE /sys/menus/{pk}`.
@@ -79,7 +79,7 @@ async fn delete(
     pk: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let count = service::menu::delete(&state, &security, pk.into_inner()).await?;
-    Ok(if count > 0 { ok_empty() } else { soft_fail() })
+    Ok(ok_or_soft_fail(count))
 }
 
 /// Registers the routes of this module (static `sidebar` before `{pk}`).

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, soft_fail};
+use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, Security};
 use fba_common::{AppResult, AppState};
@@ -34,10 +34,6 @@ fba_common::permission!(
     /// `DELETE /sys/roles`.
     SysRoleDel = "sys:role:del"
 );
-
-fn counted(count: u64) -> HttpResponse {
-    if count > 0 { ok_empty() } else { soft_fail() }
-}
 
 /// `GET /sys/roles/all`.
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -106,7 +102,7 @@ async fn update(
 ) -> AppResult<HttpResponse> {
     let role = body.into_inner().parse()?;
     let count = service::role::update(&state, &security, pk.into_inner(), role).await?;
-    Ok(counted(count))
+    Ok(ok_or_soft_fail(count))
 }
 
 /// `PUT /sys/roles/{pk}/menus`.
@@ -119,7 +115,7 @@ async fn update_menus(
 ) -> AppResult<HttpResponse> {
     let menus = body.into_inner().parse()?;
     let count = service::role::update_menus(&state, &security, pk.into_inner(), menus).await?;
-    Ok(counted(count))
+    Ok(ok_or_soft_fail(count))
 }
 
 /// `PUT /sys/roles/{pk}/scopes`.
@@ -132,7 +128,7 @@ async fn update_scopes(
 ) -> AppResult<HttpResponse> {
     let scopes = body.into_inner().parse()?;
     let count = service::role::update_scopes(&state, &security, pk.into_inner(), scopes).await?;
-    Ok(counted(count))
+    Ok(ok_or_soft_fail(count))
 }
 
 /// `DELETE /sys/roles` with `{"pks": [..]}`.
@@ -143,7 +139,7 @@ async fn delete(
     body: Json<DeleteRolesParam>,
 ) -> AppResult<HttpResponse> {
     let pks = body.into_inner().parse()?;
-    Ok(counted(
+    Ok(ok_or_soft_fail(
         service::role::delete(&state, &security, pks).await?,
     ))
 }

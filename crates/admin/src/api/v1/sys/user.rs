@@ -26,15 +26,6 @@ fba_common::permission!(
     SysUserDel = "sys:user:del"
 );
 
-/// FBA's reply to an update: success when a row changed, else the soft failure.
-fn updated(count: u64) -> HttpResponse {
-    if count > 0 {
-        response::ok_empty()
-    } else {
-        response::soft_fail()
-    }
-}
-
 /// `GET /me`: the authenticated user (from the user cache, no query) with the dept name and
 /// role names.
 pub async fn me(auth: AuthUser) -> HttpResponse {
@@ -52,7 +43,7 @@ pub async fn update_nickname(
 ) -> AppResult<HttpResponse> {
     let nickname = body.into_inner().parse()?;
     let count = user_me::update_nickname(&state, auth.user().id, &nickname).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `PUT /me/avatar` `{"avatar"}`.
@@ -66,7 +57,7 @@ pub async fn update_avatar(
 ) -> AppResult<HttpResponse> {
     let avatar = body.into_inner().parse()?;
     let count = user_me::update_avatar(&state, auth.user().id, &avatar).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `PUT /me/email` `{"captcha", "email"}`.
@@ -82,7 +73,7 @@ pub async fn update_email(
 ) -> AppResult<HttpResponse> {
     let change = body.into_inner().parse()?;
     let count = user_me::update_email(&state, auth.user().id, &client.ip, &change).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `PUT /me/password` `{"old_password", "new_password", "confirm_password"}`; ends every
@@ -98,7 +89,7 @@ pub async fn update_password(
 ) -> AppResult<HttpResponse> {
     let change = body.into_inner().parse()?;
     let count = user_me::update_password(&state, auth.user().id, &change).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `GET /{pk}`: the user with its dept and its roles (with menus and data scopes).
@@ -166,7 +157,7 @@ pub async fn update_user(
 ) -> AppResult<HttpResponse> {
     let update = body.into_inner().parse()?;
     let count = user::update(&state, pk.into_inner(), update).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `PUT /{pk}/permissions?type=superuser|staff|status|multi_login`: toggles one flag.
@@ -190,7 +181,7 @@ pub async fn update_permission(
         kind,
     )
     .await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `PUT /{pk}/password` `{"password"}`: resets a user's password and ends its sessions.
@@ -206,7 +197,7 @@ pub async fn reset_password(
 ) -> AppResult<HttpResponse> {
     let password = body.into_inner().parse()?;
     let count = user::reset_password(&state, pk.into_inner(), &password).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// `DELETE /{pk}`: deletes a user, its role links and its sessions.
@@ -220,7 +211,7 @@ pub async fn delete_user(
     pk: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let count = user::delete(&state, pk.into_inner()).await?;
-    Ok(updated(count))
+    Ok(response::ok_or_soft_fail(count))
 }
 
 /// Registers the routes of this module (static `/me...` paths before `/{pk}...`).
