@@ -36,10 +36,11 @@ if [ "$MODE" = postgres ]; then
          REDIS_KEY_NAMESPACE="bench:$$:")
 fi
 
-(cd "$WORK" && env "${ENVS[@]}" "$OLDPWD/target/release/fba-server" >"$WORK/server.log" 2>&1) &
+BIN="$PWD/target/release/fba-server"
+(cd "$WORK" && exec env "${ENVS[@]}" "$BIN" >"$WORK/server.log" 2>&1) &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
-SERVER_PID=$(pgrep -f "target/release/fba-server" | head -n 1)
+SERVER_PID=$PID
 rss() { awk '/VmRSS/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 hwm() { awk '/VmHWM/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 echo "mode: $MODE   idle RSS: $(rss)"
@@ -65,7 +66,7 @@ run() { # name path [extra wrk args...]
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  printf '%-12s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$path" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  printf '%-12s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %-8s RSS %s\n' "$name" "$path" "$rps" "$p50" "$p99" "${non2xx:-0}" "$(rss)"
 }
 
 AUTH=(-H "Authorization: Bearer $TOKEN")

@@ -82,6 +82,7 @@ impl Application {
             db,
             kv,
             ids,
+            local: Arc::default(),
         };
         // The operation log's queue and writer run beside the server; flushed when it stops.
         let sink = fba_admin::service::opera_log::DbOperaLogSink::connect(state.clone())

@@ -18,6 +18,47 @@ pub struct AppState {
     /// Snowflake id generator when `SNOWFLAKE_ENABLED` / `DATABASE_PK_MODE=snowflake`; `None`
     /// means the database assigns ids.
     pub ids: Option<Arc<SnowflakeGenerator>>,
+    /// Small in-process caches of rarely changing data (see [`LocalCache`]).
+    pub local: Arc<LocalCache>,
+}
+
+/// In-process cache slots tagged with a generation: a slot is valid while its generation equals
+/// the caller's current one (e.g. [`crate::security::Rbac::generation`], which every replica
+/// bumps when roles or menus change).
+#[derive(Default)]
+pub struct LocalCache {
+    slots: std::sync::RwLock<
+        std::collections::HashMap<&'static str, (u64, Arc<dyn std::any::Any + Send + Sync>)>,
+    >,
+}
+
+impl std::fmt::Debug for LocalCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCache").finish_non_exhaustive()
+    }
+}
+
+impl LocalCache {
+    /// The value of `key` cached at `generation`, if any.
+    pub fn get<T: Send + Sync + 'static>(
+        &self,
+        key: &'static str,
+        generation: u64,
+    ) -> Option<Arc<T>> {
+        let slots = self.slots.read().ok()?;
+        let (g, value) = slots.get(key)?;
+        if *g != generation {
+            return None;
+        }
+        Arc::clone(value).downcast::<T>().ok()
+    }
+
+    /// Stores `value` for `key` at `generation`.
+    pub fn put<T: Send + Sync + 'static>(&self, key: &'static str, generation: u64, value: Arc<T>) {
+        if let Ok(mut slots) = self.slots.write() {
+            slots.insert(key, (generation, value));
+        }
+    }
 }
 
 impl AppState {
@@ -38,6 +79,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("database", &self.settings.database.kind)
             .field("kv", &self.kv.backend())
+            .field("local", &self.local)
             .finish()
     }
 }

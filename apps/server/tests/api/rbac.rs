@@ -133,3 +133,31 @@ async fn a_policy_change_reaches_another_replica_through_the_kv_store() {
     b.stop_shared().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn cached_sidebar_shows_a_new_menu_at_once() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(1).await;
+    let names = |body: &serde_json::Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, before) = json(app.get_auth("/api/v1/sys/menus/sidebar", &token).await).await;
+    assert_eq!(status, 200);
+    assert!(!names(&before).contains(&"CacheProbe".to_owned()));
+    let (status, body) = app
+        .post_json(
+            "/api/v1/sys/menus",
+            &token,
+            &serde_json::json!({"title": "probe", "name": "CacheProbe", "path": "/probe", "type": 1, "sort": 99, "status": 1, "display": 1, "cache": 1}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, after) = json(app.get_auth("/api/v1/sys/menus/sidebar", &token).await).await;
+    assert!(names(&after).contains(&"CacheProbe".to_owned()));
+    app.stop().await;
+}

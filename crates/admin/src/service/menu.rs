@@ -114,25 +114,46 @@ fn sidebar_tree(menus: Vec<sys_menu::Model>) -> Vec<SidebarNode> {
 ///
 /// # Errors
 /// A database failure.
-pub async fn sidebar<C: ConnectionTrait>(
-    db: &C,
+pub async fn sidebar(
+    state: &AppState,
+    security: &Security,
     user: &CurrentUser,
 ) -> AppResult<Vec<SidebarNode>> {
+    let all = sidebar_menus(state, security).await?;
     let menus = if user.is_superuser {
-        crud::menu::sidebar(db, None).await?
+        all.as_ref().clone()
     } else {
-        let mut seen = HashSet::new();
-        let ids: Vec<i64> = user
+        let ids: HashSet<i64> = user
             .enabled_roles()
             .flat_map(|r| r.menus.iter().map(|m| m.id))
-            .filter(|id| seen.insert(*id))
             .collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        crud::menu::sidebar(db, Some(&ids)).await?
+        all.iter()
+            .filter(|m| ids.contains(&m.id))
+            .cloned()
+            .collect()
     };
     Ok(sidebar_tree(menus))
+}
+
+/// Every sidebar menu (types 0, 1, 3, 4 in `sort` order), from the in-process cache while the
+/// RBAC generation is unchanged (every menu or role change bumps it on every replica).
+async fn sidebar_menus(
+    state: &AppState,
+    security: &Security,
+) -> AppResult<std::sync::Arc<Vec<sys_menu::Model>>> {
+    const KEY: &str = "admin.sidebar_menus";
+    let generation = security.rbac.generation();
+    if let Some(menus) = state.local.get::<Vec<sys_menu::Model>>(KEY, generation) {
+        return Ok(menus);
+    }
+    let menus = std::sync::Arc::new(crud::menu::sidebar(&state.db, None).await?);
+    state
+        .local
+        .put(KEY, generation, std::sync::Arc::clone(&menus));
+    Ok(menus)
 }
 
 /// One menu.
@@ -158,7 +179,7 @@ pub async fn tree<C: ConnectionTrait>(db: &C, filter: &MenuFilter) -> AppResult<
 ///
 /// # Errors
 /// 409 `菜单标题已存在`, 404 `父级菜单不存在`; a database failure.
-pub async fn create(state: &AppState, menu: ValidMenu) -> AppResult<()> {
+pub async fn create(state: &AppState, security: &Security, menu: ValidMenu) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = state.db.begin().await?;
     if crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
@@ -172,7 +193,8 @@ pub async fn create(state: &AppState, menu: ValidMenu) -> AppResult<()> {
     }
     crud::menu::create(&txn, id, &menu).await?;
     txn.commit().await?;
-    Ok(())
+    // No role holds the new menu yet, but cached sidebars (a superuser's) must show it.
+    security.rbac.policy_changed(&state.kv).await
 }
 
 /// Updates menu `pk`; returns the rows changed (0 → FBA's soft failure).

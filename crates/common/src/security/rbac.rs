@@ -6,6 +6,7 @@
 //! publishes on the Kv channel [`RELOAD_CHANNEL`]; every replica listening through
 //! [`Rbac::watch`] reloads too.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
@@ -35,6 +36,7 @@ m = r.sub == p.sub && r.obj == p.obj
 pub struct Rbac {
     enforcer: RwLock<Enforcer>,
     store: Arc<dyn AuthStore>,
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for Rbac {
@@ -73,6 +75,7 @@ impl Rbac {
         Ok(Self {
             enforcer: RwLock::new(enforcer),
             store,
+            generation: AtomicU64::new(1),
         })
     }
 
@@ -86,7 +89,15 @@ impl Rbac {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
+    }
+
+    /// A counter bumped by every reload (here or announced by another replica): in-process
+    /// caches of access data (menus, roles) tag their entries with it and drop them when it
+    /// moves.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Reloads here and tells the other replicas to reload.

@@ -25,8 +25,14 @@ fba_common::permission!(
 );
 
 /// `GET /sys/menus/sidebar`: the vben5 route tree of the current user.
-async fn sidebar(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    Ok(ok(service::menu::sidebar(&state.db, auth.user()).await?))
+async fn sidebar(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+    security: web::Data<Security>,
+) -> AppResult<HttpResponse> {
+    Ok(ok(
+        service::menu::sidebar(&state, &security, auth.user()).await?
+    ))
 }
 
 /// `GET /sys/menus/{pk}`.
@@ -52,9 +58,10 @@ async fn tree(
 async fn create(
     _perm: Perm<SysMenuAdd>,
     state: web::Data<AppState>,
+    security: web::Data<Security>,
     body: Json<MenuParam>,
 ) -> AppResult<HttpResponse> {
-    service::menu::create(&state, body.into_inner().parse()?).await?;
+    service::menu::create(&state, &security, body.into_inner().parse()?).await?;
     Ok(ok_empty())
 }
 
