@@ -27,10 +27,11 @@ pub struct AppState {
 /// bumps when roles or menus change).
 #[derive(Default)]
 pub struct LocalCache {
-    slots: std::sync::RwLock<
-        std::collections::HashMap<&'static str, (u64, Arc<dyn std::any::Any + Send + Sync>)>,
-    >,
+    slots: std::sync::RwLock<std::collections::HashMap<&'static str, Slot>>,
 }
+
+/// A cached value and the generation it belongs to.
+type Slot = (u64, Arc<dyn std::any::Any + Send + Sync>);
 
 impl std::fmt::Debug for LocalCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
