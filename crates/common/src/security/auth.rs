@@ -119,18 +119,31 @@ pub async fn authenticate(
 ) -> AppResult<AuthContext> {
     let claims: TokenClaims = security.jwt.decode(token)?;
     let user_id = claims.user_id()?;
-    let stored = state
-        .kv
-        .get(&token_key(state, user_id, &claims.session_uuid))
-        .await?;
+    // One round trip for the session's token and the cached user.
+    let keys = [
+        token_key(state, user_id, &claims.session_uuid),
+        user_cache_key(state, user_id),
+    ];
+    let mut values = state.kv.mget(&keys).await?.into_iter();
+    let (stored, cached_user) = (values.next().flatten(), values.next().flatten());
     match stored {
         None => return Err(AppError::TokenRejected("Token 已过期".to_owned())),
         Some(t) if t != token => return Err(AppError::TokenRejected("Token 已失效".to_owned())),
         Some(_) => {}
     }
-    let user = load_cached_user(state, security, user_id)
-        .await?
-        .ok_or_else(|| AppError::TokenRejected("Token 无效".to_owned()))?;
+    let cached = cached_user.and_then(|json| match serde_json::from_str::<CurrentUser>(&json) {
+        Ok(user) => Some(user),
+        Err(e) => {
+            tracing::warn!(user_id, error = %e, "unreadable cached user; reloading");
+            None
+        }
+    });
+    let user = match cached {
+        Some(user) => user,
+        None => load_cached_user(state, security, user_id)
+            .await?
+            .ok_or_else(|| AppError::TokenRejected("Token 无效".to_owned()))?,
+    };
     check_user_usable(&user)?;
     Ok(AuthContext {
         user: Arc::new(user),
