@@ -10,7 +10,9 @@ use sea_orm::{
 };
 
 /// One page of `select` (already filtered and ordered) and the number of rows it matches;
-/// `offset` `None` (a page past any table) or at/after the end is a page with no items.
+/// `offset` `None` (a page past any table) or at/after the end is a page with no items. The
+/// `COUNT` query is skipped when the page itself shows the total (a short, non-empty page, or
+/// an empty first page).
 ///
 /// # Errors
 /// A database failure.
@@ -25,12 +27,16 @@ where
     E: EntityTrait,
     E::Model: Sync,
 {
-    let total = select.clone().count(db).await?;
-    let Some(offset) = offset.filter(|o| *o < total) else {
-        return Ok((Vec::new(), total));
+    let Some(offset) = offset else {
+        return Ok((Vec::new(), select.count(db).await?));
     };
-    let items = select.offset(offset).limit(limit).all(db).await?;
-    Ok((items, total))
+    let items = select.clone().offset(offset).limit(limit).all(db).await?;
+    // A short page that is not past the end tells the total without a COUNT query.
+    let len = items.len() as u64;
+    if len < limit && (len > 0 || offset == 0) {
+        return Ok((items, offset + len));
+    }
+    Ok((items, select.count(db).await?))
 }
 
 /// Which of `ids` are ids (column `id_col`) of existing rows of `E`.
