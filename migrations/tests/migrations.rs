@@ -1,5 +1,6 @@
 //! Migrations and seed data against a fresh database per test, on the backend named by
 //! `FBA_TEST_DATABASE` (SQLite by default, `postgresql` or `mysql`).
+#![allow(clippy::expect_used)] // a failed expect is a failed test
 
 use chrono::{DateTime, TimeZone, Utc};
 use fba_db::testing::TestDatabase;

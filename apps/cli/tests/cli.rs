@@ -1,5 +1,5 @@
 //! The `fba` binary against a fresh database of the backend under test.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::process::{Command, Output};
 

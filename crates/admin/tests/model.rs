@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 //! The admin entities against a freshly migrated and seeded database, on the backend named by
 //! `FBA_TEST_DATABASE` (SQLite by default, `postgresql` or `mysql`).
 

@@ -1,7 +1,7 @@
 //! One behaviour suite for every [`Kv`] backend: each scenario below runs on [`MemoryKv`] and,
 //! when `FBA_TEST_REDIS_URL` is set (e.g. `redis://127.0.0.1:6379/0`), on [`RedisKv`] with a
 //! fresh random key namespace, so parallel runs never see each other's keys.
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use std::time::Duration;
 

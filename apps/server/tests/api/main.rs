@@ -1,5 +1,5 @@
 //! Integration tests of the fba-rs server on a real running App (one test binary for the app).
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod auth;
 mod data_permission;
