@@ -5,25 +5,58 @@
 
 use actix_web::{HttpResponse, web};
 use fba_core_conf::ApiSettings;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-/// The API description assembled from every crate's annotated handlers.
+/// The API description: `/health` here, the admin core's routes from
+/// [`fba_admin::api::AdminApi`], and FBA's `HTTPBearer` security scheme.
 #[derive(OpenApi)]
 #[openapi(
-    paths(
-        crate::health::health,
-        fba_admin::api::v1::log::opera_log::list,
-        fba_admin::api::v1::log::opera_log::delete,
-        fba_admin::api::v1::log::opera_log::delete_all,
-    ),
+    paths(crate::health::health),
     components(schemas(crate::health::Health)),
+    modifiers(&BearerScheme),
     tags((name = "health", description = "liveness of the server and its stores"))
 )]
 pub struct ApiDoc;
 
+/// The API prefix the handlers' `#[utoipa::path]` annotations are written under.
+const DEFAULT_V1_PATH: &str = "/api/v1";
+
+/// Name of the security scheme that authenticated routes require (FBA's
+/// `Depends(HTTPBearer())`, so FastAPI names it after the class).
+pub const SECURITY_SCHEME: &str = "HTTPBearer";
+
+/// Adds the [`SECURITY_SCHEME`] (`Authorization: Bearer <access token>`) to the components.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SECURITY_SCHEME,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
 /// The OpenAPI document with the configured title and description.
 pub fn document(api: &ApiSettings) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(fba_admin::api::AdminApi::openapi());
+    if api.v1_path != DEFAULT_V1_PATH {
+        // The handlers are annotated under the default prefix; move them to the mounted one so
+        // the paths (and the operation log's title lookup by pattern) match the routes.
+        let paths = std::mem::take(&mut doc.paths.paths);
+        doc.paths.paths = paths
+            .into_iter()
+            .map(|(path, item)| match path.strip_prefix(DEFAULT_V1_PATH) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                    (format!("{}{rest}", api.v1_path), item)
+                }
+                _ => (path, item),
+            })
+            .collect();
+    }
     doc.info.title = api.title.clone();
     doc.info.description = Some(api.description.clone());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

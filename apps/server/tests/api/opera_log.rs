@@ -141,8 +141,8 @@ async fn a_request_is_logged_with_fbas_fields_and_its_password_redacted() {
     assert_eq!(login.method, "POST");
     assert_eq!(login.path, "/api/v1/auth/login");
     assert_eq!(
-        login.title, "/api/v1/auth/login",
-        "no summary: the route pattern"
+        login.title, "用户登录",
+        "FBA's OpenAPI summary of the route"
     );
     assert_eq!(login.ip, "127.0.0.1");
     assert_eq!(login.user_agent.as_deref(), Some(CHROME));

@@ -24,6 +24,7 @@ pub struct LoginParam {
 
 /// `POST /auth/login/swagger` query (FBA reads `HTTPBasicCredentials` fields from the query).
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SwaggerLoginQuery {
     /// Login name.
     pub username: String,

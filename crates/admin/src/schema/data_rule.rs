@@ -33,7 +33,7 @@ pub const OPERATOR_OR: i32 = 1;
 
 /// Body of `POST /sys/data-rules` and `PUT /sys/data-rules/{pk}` as received (FBA
 /// `DataRuleSchemaBase`). Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DataRuleParam {
     /// Unique name.
     pub name: String,
@@ -42,8 +42,10 @@ pub struct DataRuleParam {
     /// Column name or a column template (`__dept_id__`, `__created_by__`).
     pub column: String,
     /// 0 AND, 1 OR.
+    #[schema(value_type = i32)]
     pub operator: Value,
     /// 0 `==`, 1 `!=`, 2 `>`, 3 `>=`, 4 `<`, 5 `<=`, 6 `in`, 7 `not_in`.
+    #[schema(value_type = i32)]
     pub expression: Value,
     /// The compared value or a value template (`${user_id}`, `${dept_id}`, `${now}`);
     /// comma-separated for `in` / `not_in`.
@@ -96,9 +98,10 @@ impl DataRuleParam {
 }
 
 /// Body of `DELETE /sys/data-rules`: `{"pks": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeleteDataRulesParam {
     /// Rule ids.
+    #[schema(value_type = Vec<i64>)]
     pub pks: Value,
 }
 
@@ -114,7 +117,8 @@ impl DeleteDataRulesParam {
 
 /// Query of `GET /sys/data-rules` as received (`page`/`size` are read by the pagination
 /// extractor).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DataRuleQuery {
     /// `name` LIKE `%x%`.
     #[serde(default)]

@@ -21,11 +21,12 @@ pub const NAME_MAX_CHARS: usize = 64;
 
 /// Body of `POST /sys/data-scopes` and `PUT /sys/data-scopes/{pk}` as received. Unknown fields
 /// are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DataScopeParam {
     /// Unique name.
     pub name: String,
     /// 0 disabled, 1 enabled (required).
+    #[schema(value_type = i32)]
     pub status: Value,
 }
 
@@ -54,9 +55,10 @@ impl DataScopeParam {
 }
 
 /// Body of `PUT /sys/data-scopes/{pk}/rules`: `{"rules": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DataScopeRulesParam {
     /// Data-rule ids.
+    #[schema(value_type = Vec<i64>)]
     pub rules: Value,
 }
 
@@ -71,9 +73,10 @@ impl DataScopeRulesParam {
 }
 
 /// Body of `DELETE /sys/data-scopes`: `{"pks": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeleteDataScopesParam {
     /// Scope ids.
+    #[schema(value_type = Vec<i64>)]
     pub pks: Value,
 }
 
@@ -89,13 +92,15 @@ impl DeleteDataScopesParam {
 
 /// Query of `GET /sys/data-scopes` as received (`page`/`size` are read by the pagination
 /// extractor).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DataScopeQuery {
     /// `name` LIKE `%x%`.
     #[serde(default)]
     pub name: Option<String>,
     /// Exact `status`.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
 }
 

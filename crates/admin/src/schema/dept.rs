@@ -28,15 +28,17 @@ pub use super::user_admin::PHONE_PATTERN;
 
 /// Body of `POST /sys/depts` and `PUT /sys/depts/{pk}` as received (FBA `DeptSchemaBase`);
 /// integers are kept raw and checked by [`DeptParam::parse`]. Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeptParam {
     /// Name (unique among departments that are not deleted).
     pub name: String,
     /// Parent department id.
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     pub parent_id: Option<Value>,
     /// Sort order (≥ 0, default 0).
     #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub sort: Option<Value>,
     /// Leader's name.
     #[serde(default)]
@@ -48,6 +50,7 @@ pub struct DeptParam {
     #[serde(default)]
     pub email: Option<String>,
     /// 0 disabled, 1 enabled (required).
+    #[schema(value_type = i32)]
     pub status: Value,
 }
 
@@ -124,7 +127,8 @@ impl DeptParam {
 }
 
 /// Query of `GET /sys/depts` as received.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeptQuery {
     /// `name` LIKE `%x%`.
     #[serde(default)]
@@ -137,6 +141,7 @@ pub struct DeptQuery {
     pub phone: Option<String>,
     /// Exact `status`.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
 }
 

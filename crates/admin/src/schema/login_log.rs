@@ -8,6 +8,7 @@ use crate::model::sys_login_log;
 
 /// Filters of `GET /logs/login` (`page`/`size` are read by `PageParams`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginLogFilter {
     /// `username LIKE %value%`.
     pub username: Option<String>,

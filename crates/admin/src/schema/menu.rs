@@ -225,7 +225,7 @@ pub(crate) fn int_filter(name: &str, raw: Option<String>) -> Result<Option<i32>,
 
 /// Body of `POST /sys/menus` and `PUT /sys/menus/{pk}` as received (FBA `MenuSchemaBase`);
 /// integers are kept raw and checked by [`MenuParam::parse`]. Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MenuParam {
     /// Title (an i18n key or a label).
     pub title: String,
@@ -236,15 +236,18 @@ pub struct MenuParam {
     pub path: Option<String>,
     /// Parent menu id.
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     pub parent_id: Option<Value>,
     /// Sort order (≥ 0, default 0).
     #[serde(default)]
+    #[schema(value_type = Option<i32>)]
     pub sort: Option<Value>,
     /// Icon.
     #[serde(default)]
     pub icon: Option<String>,
     /// Menu type 0..4 (required).
     #[serde(rename = "type")]
+    #[schema(value_type = i32)]
     pub menu_type: Value,
     /// Front-end component.
     #[serde(default)]
@@ -253,10 +256,13 @@ pub struct MenuParam {
     #[serde(default)]
     pub perms: Option<String>,
     /// 0 disabled, 1 enabled (required).
+    #[schema(value_type = i32)]
     pub status: Value,
     /// 0 hidden, 1 shown (required).
+    #[schema(value_type = i32)]
     pub display: Value,
     /// 0 not kept alive, 1 kept alive (required).
+    #[schema(value_type = i32)]
     pub cache: Value,
     /// Target URL of an embedded page or link.
     #[serde(default)]
@@ -356,13 +362,15 @@ impl MenuParam {
 }
 
 /// Query of `GET /sys/menus` as received.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MenuQuery {
     /// `title` LIKE `%x%`.
     #[serde(default)]
     pub title: Option<String>,
     /// Exact `status`.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
 }
 

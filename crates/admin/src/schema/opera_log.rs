@@ -16,6 +16,7 @@ pub struct OperaLogQuery {
     /// `username LIKE %value%`; empty means no filter.
     pub username: Option<String>,
     /// Exact status: 0 failure, 1 success; empty means no filter.
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
     /// `ip LIKE %value%`; empty means no filter.
     pub ip: Option<String>,

@@ -27,14 +27,16 @@ fn default_true() -> Value {
 
 /// Body of `POST /sys/roles` and `PUT /sys/roles/{pk}` as received (FBA `RoleSchemaBase`).
 /// Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleParam {
     /// Unique name.
     pub name: String,
     /// 0 disabled, 1 enabled (required).
+    #[schema(value_type = i32)]
     pub status: Value,
     /// Whether the role's data scopes filter queries (default `true`).
     #[serde(default = "default_true")]
+    #[schema(value_type = bool, default = true)]
     pub is_filter_scopes: Value,
     /// Remark.
     #[serde(default)]
@@ -97,9 +99,10 @@ impl RoleParam {
 }
 
 /// Body of `PUT /sys/roles/{pk}/menus`: `{"menus": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleMenusParam {
     /// Menu ids (checked and half-checked tree nodes).
+    #[schema(value_type = Vec<i64>)]
     pub menus: Value,
 }
 
@@ -114,9 +117,10 @@ impl RoleMenusParam {
 }
 
 /// Body of `PUT /sys/roles/{pk}/scopes`: `{"scopes": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleScopesParam {
     /// Data-scope ids.
+    #[schema(value_type = Vec<i64>)]
     pub scopes: Value,
 }
 
@@ -131,9 +135,10 @@ impl RoleScopesParam {
 }
 
 /// Body of `DELETE /sys/roles`: `{"pks": [ids]}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeleteRolesParam {
     /// Role ids.
+    #[schema(value_type = Vec<i64>)]
     pub pks: Value,
 }
 
@@ -148,13 +153,15 @@ impl DeleteRolesParam {
 }
 
 /// Query of `GET /sys/roles` as received (`page`/`size` are read by the pagination extractor).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoleQuery {
     /// `name` LIKE `%x%`.
     #[serde(default)]
     pub name: Option<String>,
     /// Exact `status`.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
 }
 

@@ -38,6 +38,7 @@ pub struct TokenDetail {
 
 /// Query of `GET /monitors/sessions`.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionListQuery {
     /// Only sessions of this login name (exact match; empty means no filter).
     pub username: Option<String>,
@@ -45,6 +46,7 @@ pub struct SessionListQuery {
 
 /// Query of `DELETE /monitors/sessions/{pk}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KickOutQuery {
     /// The session to end.
     pub session_uuid: String,

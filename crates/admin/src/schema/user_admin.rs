@@ -97,7 +97,7 @@ fn parse_phone(phone: Option<String>) -> Result<Option<String>, AppError> {
 // ---------------------------------------------------------------------------------------------
 
 /// Body of `POST /sys/users` as received (FBA `AddUserParam`). Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AddUserParam {
     /// Login name (unique).
     pub username: String,
@@ -113,8 +113,10 @@ pub struct AddUserParam {
     #[serde(default)]
     pub phone: Option<String>,
     /// Department id (required).
+    #[schema(value_type = i64)]
     pub dept_id: Value,
     /// Role ids (required, may be empty).
+    #[schema(value_type = Vec<i64>)]
     pub roles: Value,
 }
 
@@ -198,10 +200,11 @@ impl AddUserParam {
 
 /// Body of `PUT /sys/users/{pk}` as received (FBA `UpdateUserParam`). An optional field that is
 /// absent leaves the column unchanged; `null` clears it (FBA's `exclude_unset` update).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UpdateUserParam {
     /// Department id.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
     pub dept_id: Option<Value>,
     /// Login name (required).
     pub username: String,
@@ -209,14 +212,18 @@ pub struct UpdateUserParam {
     pub nickname: String,
     /// Avatar location.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub avatar: Option<Option<String>>,
     /// E-mail; `""` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     /// Phone.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     /// Role ids (required): they replace the user's roles.
+    #[schema(value_type = Vec<i64>)]
     pub roles: Value,
 }
 
@@ -282,7 +289,7 @@ impl UpdateUserParam {
 // ---------------------------------------------------------------------------------------------
 
 /// Body of `PUT /sys/users/{pk}/password`: `{"password"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetPasswordParam {
     /// The new password (the password policy is applied by the service).
     pub password: String,
@@ -321,7 +328,8 @@ impl ResetPasswordParam {
 }
 
 /// Query of `PUT /sys/users/{pk}/permissions`: `?type=superuser|staff|status|multi_login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PermissionQuery {
     /// The flag to toggle (required).
     #[serde(rename = "type")]
@@ -365,10 +373,12 @@ impl PermissionQuery {
 // ---------------------------------------------------------------------------------------------
 
 /// Query of `GET /sys/users` as received (`page`/`size` are read by the pagination extractor).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Exact `dept_id` (0 or empty: no filter, as FBA's `if dept:`).
     #[serde(default)]
+    #[param(value_type = Option<i64>)]
     pub dept: Option<String>,
     /// `username` LIKE `%x%`.
     #[serde(default)]
@@ -378,6 +388,7 @@ pub struct UserQuery {
     pub phone: Option<String>,
     /// Exact `status`.
     #[serde(default)]
+    #[param(value_type = Option<i32>)]
     pub status: Option<String>,
 }
 

@@ -28,6 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET /auth/captcha`: a new captcha (rate limited per client: `CAPTCHA_RATE_LIMIT_PER_30S`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/captcha",
+    tag = "验证码",
+    operation_id = "get_captcha",
+    summary = "获取登录验证码",
+    responses((status = 200, description = "GetCaptchaDetail"))
+)]
 async fn get_captcha(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -46,6 +54,16 @@ async fn get_captcha(
 
 /// `POST /auth/login`: JSON login; sets the refresh cookie. The rate limit
 /// (`LOGIN_RATE_LIMIT_PER_MINUTE`) is checked before the body, as FBA's dependency is.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "授权",
+    operation_id = "login",
+    summary = "用户登录",
+    description = "json 格式登录, 仅支持在第三方api工具调试, 例如: postman",
+    request_body = LoginParam,
+    responses((status = 200, description = "GetLoginToken; sets the refresh-token cookie"))
+)]
 async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -69,6 +87,16 @@ async fn login(
 /// `POST /auth/login/swagger?username=&password=`: access token only, not enveloped. Rate
 /// limited like `/auth/login` (FBA does not limit it; it has no captcha, so it would be the
 /// easy way to guess passwords).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login/swagger",
+    tag = "授权",
+    operation_id = "login_swagger",
+    summary = "swagger 调试专用",
+    description = "用于快捷获取 token 进行 swagger 认证",
+    params(SwaggerLoginQuery),
+    responses((status = 200, description = "GetSwaggerToken (not enveloped)"))
+)]
 async fn login_swagger(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -106,6 +134,14 @@ async fn login_rate_limit(
 }
 
 /// `POST /auth/refresh`: new tokens from the refresh cookie; rotates the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "授权",
+    operation_id = "refresh_token",
+    summary = "刷新 token",
+    responses((status = 200, description = "GetNewToken; rotates the refresh-token cookie"))
+)]
 async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -131,6 +167,14 @@ async fn refresh(
 }
 
 /// `POST /auth/logout`: ends the session; always succeeds and deletes the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "授权",
+    operation_id = "logout",
+    summary = "用户登出",
+    responses((status = 200, description = "null; deletes the refresh-token cookie"))
+)]
 async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,

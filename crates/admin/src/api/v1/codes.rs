@@ -14,6 +14,16 @@ use crate::service::user_me;
 ///
 /// # Errors
 /// 401 without a token; a database failure (superusers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/codes",
+    tag = "授权",
+    operation_id = "get_codes",
+    summary = "获取所有授权码",
+    description = "适配 vben admin v5",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[str]"))
+)]
 pub async fn codes(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let codes = user_me::permission_codes(&state, auth.user()).await?;
     Ok(response::ok(codes))

@@ -31,6 +31,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET /logs/login`: one page, filtered by `username` (LIKE), `status`, `ip` (LIKE).
+#[utoipa::path(
+    get,
+    path = "/api/v1/logs/login",
+    tag = "登录日志",
+    operation_id = "get_login_logs_paginated",
+    summary = "分页获取登录日志",
+    params(LoginLogFilter, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "Page<GetLoginLogDetail>"))
+)]
 async fn list(
     state: web::Data<AppState>,
     _auth: AuthUser,
@@ -42,6 +52,16 @@ async fn list(
 }
 
 /// `DELETE /logs/login` with `{"pks": [..]}`; the soft failure when no row matched.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/logs/login",
+    tag = "登录日志",
+    operation_id = "delete_login_logs",
+    summary = "批量删除登录日志",
+    request_body = DeleteLoginLogParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing matched"))
+)]
 async fn delete(
     state: web::Data<AppState>,
     _perm: Perm<LogLoginDel>,
@@ -52,6 +72,15 @@ async fn delete(
 }
 
 /// `DELETE /logs/login/all`: clears the log.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/logs/login/all",
+    tag = "登录日志",
+    operation_id = "delete_all_login_logs",
+    summary = "清空登录日志",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn delete_all(
     state: web::Data<AppState>,
     _perm: Perm<LogLoginClear>,

@@ -36,9 +36,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get,
     path = "/api/v1/logs/opera",
-    tag = "log",
+    tag = "操作日志",
+    operation_id = "get_opera_logs_paginated",
     summary = "分页获取操作日志",
-    params(OperaLogQuery, ("page" = Option<u64>, Query), ("size" = Option<u64>, Query)),
+    params(OperaLogQuery, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
+    security(("HTTPBearer" = [])),
     responses((status = 200, description = "Page<OperaLog>"))
 )]
 pub async fn list(
@@ -56,8 +58,10 @@ pub async fn list(
 #[utoipa::path(
     delete,
     path = "/api/v1/logs/opera",
-    tag = "log",
+    tag = "操作日志",
+    operation_id = "delete_opera_logs",
     summary = "批量删除操作日志",
+    security(("HTTPBearer" = [])),
     request_body = DeleteOperaLogParam,
     responses((status = 200, description = "null, or the soft failure when nothing matched"))
 )]
@@ -75,8 +79,10 @@ pub async fn delete(
 #[utoipa::path(
     delete,
     path = "/api/v1/logs/opera/all",
-    tag = "log",
+    tag = "操作日志",
+    operation_id = "delete_all_opera_logs",
     summary = "清空操作日志",
+    security(("HTTPBearer" = [])),
     responses((status = 200, description = "null"))
 )]
 pub async fn delete_all(

@@ -10,6 +10,15 @@ use fba_common::{AppResult, AppState};
 use crate::service::monitor;
 
 /// `GET /monitors/redis`: FBA's `RedisMonitorInfo`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitors/redis",
+    tag = "redis监控",
+    operation_id = "get_redis_info",
+    summary = "Redis 监控",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "RedisMonitorInfo"))
+)]
 async fn redis_info(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(monitor::redis_info(&state).await?))
 }

@@ -9,6 +9,15 @@ use fba_common::security::SuperUser;
 use crate::service::monitor;
 
 /// `GET /monitors/server`: FBA's `ServerMonitorInfo`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitors/server",
+    tag = "服务器监控",
+    operation_id = "get_server_info",
+    summary = "Server 监控",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "ServerMonitorInfo"))
+)]
 async fn server_info(_auth: SuperUser) -> AppResult<HttpResponse> {
     Ok(ok(monitor::server_info().await?))
 }

@@ -13,6 +13,16 @@ use crate::service::session_monitor;
 ///
 /// # Errors
 /// 401/403 unless a superuser; a Kv failure.
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitors/sessions",
+    tag = "会话监控",
+    operation_id = "get_sessions",
+    summary = "获取在线用户",
+    params(SessionListQuery),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[TokenDetail]"))
+)]
 pub async fn list(
     _auth: SuperUser,
     state: web::Data<AppState>,
@@ -29,6 +39,16 @@ pub async fn list(
 ///
 /// # Errors
 /// 401/403 unless a superuser, 422 without `session_uuid`; a Kv failure.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/monitors/sessions/{pk}",
+    tag = "会话监控",
+    operation_id = "delete_session",
+    summary = "强制下线",
+    params(("pk" = i64, Path, description = "用户 ID"), KickOutQuery),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 pub async fn kick_out(
     _auth: SuperUser,
     state: web::Data<AppState>,

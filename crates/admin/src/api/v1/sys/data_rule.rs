@@ -26,26 +26,77 @@ fba_common::permission!(
 );
 
 /// `GET /sys/data-rules/models`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules/models",
+    tag = "系统数据规则",
+    operation_id = "get_data_rule_models",
+    summary = "获取数据规则可用模型",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[str]"))
+)]
 async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::models()))
 }
 
 /// `GET /sys/data-rules/models/{model}/columns`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules/models/{model}/columns",
+    tag = "系统数据规则",
+    operation_id = "get_data_rule_model_columns",
+    summary = "获取数据规则可用模型列",
+    params(
+        ("model" = String, Path, description = "模型名称"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetDataRuleColumnDetail]"))
+)]
 async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::columns(&model.into_inner())?))
 }
 
 /// `GET /sys/data-rules/value-template-variables`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules/value-template-variables",
+    tag = "系统数据规则",
+    operation_id = "get_data_rule_value_template_variables",
+    summary = "获取数据规则值可用模板变量",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetDataRuleTemplateVariableDetail]"))
+)]
 async fn value_template_variables(_auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::value_template_variables()))
 }
 
 /// `GET /sys/data-rules/all`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules/all",
+    tag = "系统数据规则",
+    operation_id = "get_all_data_rules",
+    summary = "获取所有数据规则",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetDataRuleDetail]"))
+)]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::all(&state.db).await?))
 }
 
 /// `GET /sys/data-rules/{pk}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules/{pk}",
+    tag = "系统数据规则",
+    operation_id = "get_data_rule",
+    summary = "获取数据规则详情",
+    params(
+        ("pk" = i64, Path, description = "数据规则 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetDataRuleDetail"))
+)]
 async fn get_rule(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -57,6 +108,20 @@ async fn get_rule(
 }
 
 /// `GET /sys/data-rules?name=&page=&size=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-rules",
+    tag = "系统数据规则",
+    operation_id = "get_data_rules_paginated",
+    summary = "分页获取所有数据规则",
+    params(
+        DataRuleQuery,
+        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
+        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "Page<GetDataRuleDetail>"))
+)]
 async fn list(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -70,6 +135,16 @@ async fn list(
 }
 
 /// `POST /sys/data-rules`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/data-rules",
+    tag = "系统数据规则",
+    operation_id = "create_data_rule",
+    summary = "创建数据规则",
+    request_body = DataRuleParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn create(
     _perm: Perm<DataRuleAdd>,
     state: web::Data<AppState>,
@@ -80,6 +155,19 @@ async fn create(
 }
 
 /// `PUT /sys/data-rules/{pk}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/data-rules/{pk}",
+    tag = "系统数据规则",
+    operation_id = "update_data_rule",
+    summary = "更新数据规则",
+    params(
+        ("pk" = i64, Path, description = "数据规则 ID"),
+    ),
+    request_body = DataRuleParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update(
     _perm: Perm<DataRuleEdit>,
     state: web::Data<AppState>,
@@ -93,6 +181,16 @@ async fn update(
 }
 
 /// `DELETE /sys/data-rules` with `{"pks": [..]}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/data-rules",
+    tag = "系统数据规则",
+    operation_id = "delete_data_rules",
+    summary = "批量删除数据规则",
+    request_body = DeleteDataRulesParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn delete(
     _perm: Perm<DataRuleDel>,
     state: web::Data<AppState>,

@@ -32,11 +32,32 @@ fba_common::permission!(
 );
 
 /// `GET /sys/data-scopes/all`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-scopes/all",
+    tag = "系统数据范围",
+    operation_id = "get_all_data_scope",
+    summary = "获取所有数据范围",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetDataScopeDetail]"))
+)]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_scope::all(&state.db).await?))
 }
 
 /// `GET /sys/data-scopes/{pk}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-scopes/{pk}",
+    tag = "系统数据范围",
+    operation_id = "get_data_scope",
+    summary = "获取数据范围详情",
+    params(
+        ("pk" = i64, Path, description = "数据范围 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetDataScopeDetail"))
+)]
 async fn get_scope(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -48,6 +69,18 @@ async fn get_scope(
 }
 
 /// `GET /sys/data-scopes/{pk}/rules`: the scope with its rules.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-scopes/{pk}/rules",
+    tag = "系统数据范围",
+    operation_id = "get_data_scope_rules",
+    summary = "获取数据范围所有规则",
+    params(
+        ("pk" = i64, Path, description = "数据范围 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetDataScopeWithRelationDetail"))
+)]
 async fn rules(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -61,6 +94,20 @@ async fn rules(
 }
 
 /// `GET /sys/data-scopes?name=&status=&page=&size=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/data-scopes",
+    tag = "系统数据范围",
+    operation_id = "get_data_scopes_paginated",
+    summary = "分页获取所有数据范围",
+    params(
+        DataScopeQuery,
+        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
+        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "Page<GetDataScopeDetail>"))
+)]
 async fn list(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -74,6 +121,16 @@ async fn list(
 }
 
 /// `POST /sys/data-scopes`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/data-scopes",
+    tag = "系统数据范围",
+    operation_id = "create_data_scope",
+    summary = "创建数据范围",
+    request_body = DataScopeParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn create(
     _perm: Perm<DataScopeAdd>,
     state: web::Data<AppState>,
@@ -84,6 +141,19 @@ async fn create(
 }
 
 /// `PUT /sys/data-scopes/{pk}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/data-scopes/{pk}",
+    tag = "系统数据范围",
+    operation_id = "update_data_scope",
+    summary = "更新数据范围",
+    params(
+        ("pk" = i64, Path, description = "数据范围 ID"),
+    ),
+    request_body = DataScopeParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update(
     _perm: Perm<DataScopeEdit>,
     state: web::Data<AppState>,
@@ -97,6 +167,19 @@ async fn update(
 }
 
 /// `PUT /sys/data-scopes/{pk}/rules` with `{"rules": [..]}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/data-scopes/{pk}/rules",
+    tag = "系统数据范围",
+    operation_id = "update_data_scope_rules",
+    summary = "更新数据范围规则",
+    params(
+        ("pk" = i64, Path, description = "数据范围 ID"),
+    ),
+    request_body = DataScopeRulesParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update_rules(
     _perm: Perm<DataScopeRuleEdit>,
     state: web::Data<AppState>,
@@ -110,6 +193,16 @@ async fn update_rules(
 }
 
 /// `DELETE /sys/data-scopes` with `{"pks": [..]}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/data-scopes",
+    tag = "系统数据范围",
+    operation_id = "delete_data_scopes",
+    summary = "批量删除数据范围",
+    request_body = DeleteDataScopesParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn delete(
     _perm: Perm<DataScopeDel>,
     state: web::Data<AppState>,

@@ -25,6 +25,18 @@ fba_common::permission!(
 );
 
 /// `GET /sys/depts/{pk}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/depts/{pk}",
+    tag = "系统部门",
+    operation_id = "get_dept",
+    summary = "获取部门详情",
+    params(
+        ("pk" = i64, Path, description = "部门 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetDeptDetail"))
+)]
 async fn get_dept(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -34,6 +46,18 @@ async fn get_dept(
 }
 
 /// `GET /sys/depts?name=&leader=&phone=&status=`: the tree the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/depts",
+    tag = "系统部门",
+    operation_id = "get_dept_tree",
+    summary = "获取部门树",
+    params(
+        DeptQuery,
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetDeptTree]"))
+)]
 async fn tree(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -46,6 +70,16 @@ async fn tree(
 }
 
 /// `POST /sys/depts`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/depts",
+    tag = "系统部门",
+    operation_id = "create_dept",
+    summary = "创建部门",
+    request_body = DeptParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn create(
     _perm: Perm<SysDeptAdd>,
     state: web::Data<AppState>,
@@ -56,6 +90,19 @@ async fn create(
 }
 
 /// `PUT /sys/depts/{pk}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/depts/{pk}",
+    tag = "系统部门",
+    operation_id = "update_dept",
+    summary = "更新部门",
+    params(
+        ("pk" = i64, Path, description = "部门 ID"),
+    ),
+    request_body = DeptParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update(
     _perm: Perm<SysDeptEdit>,
     state: web::Data<AppState>,
@@ -69,6 +116,18 @@ async fn update(
 }
 
 /// `DELETE /sys/depts/{pk}` (logical delete).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/depts/{pk}",
+    tag = "系统部门",
+    operation_id = "delete_dept",
+    summary = "删除部门",
+    params(
+        ("pk" = i64, Path, description = "部门 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn delete(
     _perm: Perm<SysDeptDel>,
     state: web::Data<AppState>,

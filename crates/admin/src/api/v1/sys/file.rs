@@ -19,6 +19,19 @@ fba_common::permission!(
     SysFileUpload = "sys:file:upload"
 );
 
+/// The form of `POST /sys/files/upload` as the OpenAPI document describes it (the handler
+/// streams the multipart body instead of building this).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documentation only: the handler reads the form as a stream"
+)]
+struct UploadFileForm {
+    /// The file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Parts before the `file` part that are skipped, at most.
 const MAX_OTHER_PARTS: usize = 32;
 /// Bytes of the parts before the `file` part that are skipped, at most.
@@ -90,6 +103,16 @@ async fn file_part(form: &mut Multipart) -> AppResult<(Field, String)> {
 }
 
 /// `POST /sys/files/upload`: multipart field `file` → `{"url": "/static/upload/<name>"}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/files/upload",
+    tag = "系统文件",
+    operation_id = "upload_files",
+    summary = "本地文件上传",
+    request_body(content = UploadFileForm, content_type = "multipart/form-data"),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "UploadUrl: {\"url\": \"/static/upload/<name>\"}"))
+)]
 async fn upload_file(
     _perm: Perm<SysFileUpload>,
     state: web::Data<AppState>,

@@ -25,6 +25,16 @@ fba_common::permission!(
 );
 
 /// `GET /sys/menus/sidebar`: the vben5 route tree of the current user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/menus/sidebar",
+    tag = "系统菜单",
+    operation_id = "get_user_sidebar",
+    summary = "获取用户菜单侧边栏",
+    description = "已适配 vben admin v5",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[dict]: the vben5 route tree"))
+)]
 async fn sidebar(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -36,6 +46,18 @@ async fn sidebar(
 }
 
 /// `GET /sys/menus/{pk}`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/menus/{pk}",
+    tag = "系统菜单",
+    operation_id = "get_menu",
+    summary = "获取菜单详情",
+    params(
+        ("pk" = i64, Path, description = "菜单 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetMenuDetail"))
+)]
 async fn get_menu(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -45,6 +67,18 @@ async fn get_menu(
 }
 
 /// `GET /sys/menus?title=&status=`: the menu tree.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/menus",
+    tag = "系统菜单",
+    operation_id = "get_menu_tree",
+    summary = "获取菜单树",
+    params(
+        MenuQuery,
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetMenuTree]"))
+)]
 async fn tree(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -55,6 +89,16 @@ async fn tree(
 }
 
 /// `POST /sys/menus`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/menus",
+    tag = "系统菜单",
+    operation_id = "create_menu",
+    summary = "创建菜单",
+    request_body = MenuParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn create(
     _perm: Perm<SysMenuAdd>,
     state: web::Data<AppState>,
@@ -66,6 +110,19 @@ async fn create(
 }
 
 /// `PUT /sys/menus/{pk}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/menus/{pk}",
+    tag = "系统菜单",
+    operation_id = "update_menu",
+    summary = "更新菜单",
+    params(
+        ("pk" = i64, Path, description = "菜单 ID"),
+    ),
+    request_body = MenuParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update(
     _perm: Perm<SysMenuEdit>,
     state: web::Data<AppState>,
@@ -79,6 +136,18 @@ async fn update(
 }
 
 /// `DELETE /sys/menus/{pk}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/menus/{pk}",
+    tag = "系统菜单",
+    operation_id = "delete_menu",
+    summary = "删除菜单",
+    params(
+        ("pk" = i64, Path, description = "菜单 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn delete(
     _perm: Perm<SysMenuDel>,
     state: web::Data<AppState>,

@@ -36,11 +36,32 @@ fba_common::permission!(
 );
 
 /// `GET /sys/roles/all`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/roles/all",
+    tag = "系统角色",
+    operation_id = "get_all_roles",
+    summary = "获取所有角色",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetRoleDetail]"))
+)]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::role::all(&state.db).await?))
 }
 
 /// `GET /sys/roles/{pk}/menus`: the role's menu tree.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/roles/{pk}/menus",
+    tag = "系统角色",
+    operation_id = "get_role_menu_tree",
+    summary = "获取角色菜单树",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetMenuTree]"))
+)]
 async fn menus(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -52,6 +73,18 @@ async fn menus(
 }
 
 /// `GET /sys/roles/{pk}/scopes`: the role's data-scope ids.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/roles/{pk}/scopes",
+    tag = "系统角色",
+    operation_id = "get_role_scopes",
+    summary = "获取角色所有数据范围",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[int]"))
+)]
 async fn scopes(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -63,6 +96,18 @@ async fn scopes(
 }
 
 /// `GET /sys/roles/{pk}`: the role with its menus and data scopes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/roles/{pk}",
+    tag = "系统角色",
+    operation_id = "get_role",
+    summary = "获取角色详情",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetRoleWithRelationDetail"))
+)]
 async fn get_role(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -72,6 +117,20 @@ async fn get_role(
 }
 
 /// `GET /sys/roles?name=&status=&page=&size=`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/roles",
+    tag = "系统角色",
+    operation_id = "get_roles_paginated",
+    summary = "分页获取所有角色",
+    params(
+        RoleQuery,
+        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
+        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "Page<GetRoleDetail>"))
+)]
 async fn list(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -83,6 +142,16 @@ async fn list(
 }
 
 /// `POST /sys/roles`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/roles",
+    tag = "系统角色",
+    operation_id = "create_role",
+    summary = "创建角色",
+    request_body = RoleParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null"))
+)]
 async fn create(
     _perm: Perm<SysRoleAdd>,
     state: web::Data<AppState>,
@@ -93,6 +162,19 @@ async fn create(
 }
 
 /// `PUT /sys/roles/{pk}`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/roles/{pk}",
+    tag = "系统角色",
+    operation_id = "update_role",
+    summary = "更新角色",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    request_body = RoleParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update(
     _perm: Perm<SysRoleEdit>,
     state: web::Data<AppState>,
@@ -106,6 +188,19 @@ async fn update(
 }
 
 /// `PUT /sys/roles/{pk}/menus`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/roles/{pk}/menus",
+    tag = "系统角色",
+    operation_id = "update_role_menus",
+    summary = "更新角色菜单",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    request_body = RoleMenusParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update_menus(
     _perm: Perm<SysRoleMenuEdit>,
     state: web::Data<AppState>,
@@ -119,6 +214,19 @@ async fn update_menus(
 }
 
 /// `PUT /sys/roles/{pk}/scopes`.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/roles/{pk}/scopes",
+    tag = "系统角色",
+    operation_id = "update_role_scopes",
+    summary = "更新角色数据范围",
+    params(
+        ("pk" = i64, Path, description = "角色 ID"),
+    ),
+    request_body = RoleScopesParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn update_scopes(
     _perm: Perm<SysRoleScopeEdit>,
     state: web::Data<AppState>,
@@ -132,6 +240,16 @@ async fn update_scopes(
 }
 
 /// `DELETE /sys/roles` with `{"pks": [..]}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/roles",
+    tag = "系统角色",
+    operation_id = "delete_roles",
+    summary = "批量删除角色",
+    request_body = DeleteRolesParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 async fn delete(
     _perm: Perm<SysRoleDel>,
     state: web::Data<AppState>,

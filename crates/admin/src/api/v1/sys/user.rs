@@ -28,6 +28,15 @@ fba_common::permission!(
 
 /// `GET /me`: the authenticated user (from the user cache, no query) with the dept name and
 /// role names.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/users/me",
+    tag = "系统用户",
+    operation_id = "get_current_user",
+    summary = "获取当前用户信息",
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetCurrentUserInfoWithRelationDetail"))
+)]
 pub async fn me(auth: AuthUser) -> HttpResponse {
     response::ok(CurrentUserInfo::from(auth.user()))
 }
@@ -36,6 +45,16 @@ pub async fn me(auth: AuthUser) -> HttpResponse {
 ///
 /// # Errors
 /// 422 for an invalid nickname; a database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/me/nickname",
+    tag = "系统用户",
+    operation_id = "update_user_nickname",
+    summary = "更新当前用户昵称",
+    request_body = NicknameParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_nickname(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -50,6 +69,16 @@ pub async fn update_nickname(
 ///
 /// # Errors
 /// 422 for an invalid avatar location; a database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/me/avatar",
+    tag = "系统用户",
+    operation_id = "update_user_avatar",
+    summary = "更新当前用户头像",
+    request_body = AvatarParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_avatar(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -65,6 +94,16 @@ pub async fn update_avatar(
 /// # Errors
 /// 422 for an invalid address, 400/40001 for a missing or wrong code, 409 for an address in
 /// use; a database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/me/email",
+    tag = "系统用户",
+    operation_id = "update_user_email",
+    summary = "更新当前用户邮箱",
+    request_body = EmailParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_email(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -82,6 +121,16 @@ pub async fn update_email(
 /// # Errors
 /// 422 for unusable input, 400 for a wrong old password, a mismatch or a policy violation; a
 /// database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/me/password",
+    tag = "系统用户",
+    operation_id = "update_user_password",
+    summary = "更新当前用户密码",
+    request_body = PasswordParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_password(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -96,6 +145,18 @@ pub async fn update_password(
 ///
 /// # Errors
 /// 401 without a token, 422 for a bad id, 404 `用户不存在`; a database failure.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/users/{pk}",
+    tag = "系统用户",
+    operation_id = "get_userinfo",
+    summary = "获取用户信息",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetUserInfoWithRelationDetail"))
+)]
 pub async fn get_user(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -108,6 +169,18 @@ pub async fn get_user(
 ///
 /// # Errors
 /// 401 without a token, 422 for a bad id, 404 `用户不存在`; a database failure.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/users/{pk}/roles",
+    tag = "系统用户",
+    operation_id = "get_user_roles",
+    summary = "获取用户所有角色",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "list[GetRoleDetail]"))
+)]
 pub async fn get_user_roles(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -120,6 +193,20 @@ pub async fn get_user_roles(
 ///
 /// # Errors
 /// 401 without a token, 422 for a bad filter or page; a database failure.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sys/users",
+    tag = "系统用户",
+    operation_id = "get_users_paginated",
+    summary = "分页获取所有用户",
+    params(
+        UserQuery,
+        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
+        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "Page<GetUserInfoWithRelationDetail>"))
+)]
 pub async fn list_users(
     _auth: AuthUser,
     state: web::Data<AppState>,
@@ -135,6 +222,16 @@ pub async fn list_users(
 /// # Errors
 /// 401/403 unless a staff superuser, 422 for a bad body, 409 `用户名已注册`, 400
 /// `密码不允许为空`, 404 `部门不存在` / `角色不存在`; a database failure.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sys/users",
+    tag = "系统用户",
+    operation_id = "create_user",
+    summary = "创建用户",
+    request_body = AddUserParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "GetUserInfoWithRelationDetail"))
+)]
 pub async fn create_user(
     _su: SuperUser,
     state: web::Data<AppState>,
@@ -149,6 +246,19 @@ pub async fn create_user(
 /// # Errors
 /// 401/403 unless a staff superuser, 422 for a bad id or body, 404, 409; a database or Kv
 /// failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/{pk}",
+    tag = "系统用户",
+    operation_id = "update_user",
+    summary = "更新用户信息",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+    ),
+    request_body = UpdateUserParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_user(
     _su: SuperUser,
     state: web::Data<AppState>,
@@ -165,6 +275,19 @@ pub async fn update_user(
 /// # Errors
 /// 401/403 unless a staff superuser, 422 for a bad id or a missing `type`, 400
 /// `权限类型不存在`, 404 `用户不存在`, 403 `禁止修改自身权限`; a database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/{pk}/permissions",
+    tag = "系统用户",
+    operation_id = "update_user_permission",
+    summary = "更新用户权限",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+        PermissionQuery,
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn update_permission(
     su: SuperUser,
     state: web::Data<AppState>,
@@ -189,6 +312,19 @@ pub async fn update_permission(
 /// # Errors
 /// 401/403 unless a staff superuser, 422 for a bad id or body, 404 `用户不存在`, 400 for a
 /// policy violation; a database or Kv failure.
+#[utoipa::path(
+    put,
+    path = "/api/v1/sys/users/{pk}/password",
+    tag = "系统用户",
+    operation_id = "reset_user_password",
+    summary = "重置用户密码",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+    ),
+    request_body = ResetPasswordParam,
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn reset_password(
     _su: SuperUser,
     state: web::Data<AppState>,
@@ -205,6 +341,18 @@ pub async fn reset_password(
 /// # Errors
 /// 401 without a token, 403 from RBAC, 422 for a bad id, 404 `用户不存在`; a database or Kv
 /// failure.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sys/users/{pk}",
+    tag = "系统用户",
+    operation_id = "delete_user",
+    summary = "删除用户",
+    params(
+        ("pk" = i64, Path, description = "用户 ID"),
+    ),
+    security(("HTTPBearer" = [])),
+    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+)]
 pub async fn delete_user(
     _perm: Perm<SysUserDel>,
     state: web::Data<AppState>,
