@@ -6,6 +6,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fba_common::security::SessionChange;
 use fba_core_conf::{Settings, Source};
 use fba_server::bootstrap;
 
@@ -147,6 +148,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             ] {
                 kv.delete_prefix(prefix).await?;
             }
+            fba_common::security::announce(&kv, &SessionChange::All).await?;
             let db = bootstrap::connect_database(&settings).await?;
             bootstrap::reset(&db).await?;
             println!("database initialised: admin / 123456");
@@ -197,6 +199,8 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 .await?;
             kv.del(&format!("{}:{id}", settings.token.user_redis_prefix))
                 .await?;
+            let change = SessionChange::User { user_id: id };
+            fba_common::security::announce(&kv, &change).await?;
             println!("password of {username} reset");
         }
     }

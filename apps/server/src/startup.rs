@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -10,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
 use fba_common::middleware::RequestContext;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue, RouteTitles};
+use fba_common::security::SessionCache;
 use fba_core_conf::Settings;
 
 use crate::bootstrap::{self, BootstrapError};
@@ -83,7 +85,15 @@ impl Application {
             kv,
             ids,
             local: Arc::default(),
+            sessions: Arc::new(SessionCache::new(Duration::from_secs(
+                settings.token.local_cache_secs,
+            ))),
         };
+        state
+            .sessions
+            .watch(&state.kv)
+            .await
+            .map_err(BootstrapError::from)?;
         // The operation log's queue and writer run beside the server; flushed when it stops.
         let sink = fba_admin::service::opera_log::DbOperaLogSink::connect(state.clone())
             .await

@@ -6,6 +6,8 @@ use fba_core_conf::Settings;
 use fba_db::{SharedKv, SnowflakeGenerator};
 use sea_orm::DatabaseConnection;
 
+use crate::security::SessionCache;
+
 /// Settings, the database pool and the Kv store of one app.
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +22,8 @@ pub struct AppState {
     pub ids: Option<Arc<SnowflakeGenerator>>,
     /// Small in-process caches of rarely changing data (see [`LocalCache`]).
     pub local: Arc<LocalCache>,
+    /// Sessions and users this replica read recently (see [`SessionCache`]).
+    pub sessions: Arc<SessionCache>,
 }
 
 /// In-process cache slots tagged with a generation: a slot is valid while its generation equals

@@ -277,6 +277,11 @@ pub struct TokenSettings {
     pub request_path_exclude_pattern: Vec<String>,
     /// `JWT_USER_REDIS_PREFIX`: cached user objects.
     pub user_redis_prefix: String,
+    /// `TOKEN_LOCAL_CACHE_SECONDS` (ours; default 30, 0 disables): how long a replica may
+    /// answer from process memory that a session is live and who its user is, without asking
+    /// the Kv store. Revocations and user changes reach every replica's memory at once through
+    /// the Kv store's pub/sub channel; this bound only matters if that channel silently fails.
+    pub local_cache_secs: u64,
 }
 
 /// `USER_*` password policy and lock-out.
@@ -870,6 +875,7 @@ fn token(src: &Source, prod: bool) -> Result<TokenSettings, ConfigError> {
         },
         request_path_exclude_pattern: src.list("TOKEN_REQUEST_PATH_EXCLUDE_PATTERN", &[]),
         user_redis_prefix: src.string("JWT_USER_REDIS_PREFIX", "fba:user"),
+        local_cache_secs: src.int("TOKEN_LOCAL_CACHE_SECONDS", 30u64, 0, 3_600)?,
     })
 }
 

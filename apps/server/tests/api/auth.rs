@@ -740,8 +740,10 @@ async fn two_replicas_share_sessions() {
     let a = spawn_no_captcha(&[]).await;
     let b = TestApp::spawn_sharing(&a, &redis_url().unwrap()).await;
     let (token, _, cookie) = login_ok(&a, "admin").await;
-    let on_b = b.get_auth(PROTECTED, &token).await;
-    assert_eq!(on_b.status(), 200);
+    // Both replicas now remember the session in memory.
+    for replica in [&a, &b, &a, &b] {
+        assert_eq!(replica.get_auth(PROTECTED, &token).await.status(), 200);
+    }
     let resp = a
         .client
         .post(b.url(LOGOUT))
@@ -751,8 +753,20 @@ async fn two_replicas_share_sessions() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let (status, body) = json(a.get_auth(PROTECTED, &token).await).await;
+    // The replica that revoked forgets at once.
+    let (status, body) = json(b.get_auth(PROTECTED, &token).await).await;
     assert_eq!((status, body["msg"].as_str()), (401, Some("Token 已过期")));
+    // The other one hears it through pub/sub: delivery is asynchronous, so allow it a moment.
+    let mut refused = None;
+    for _ in 0..100 {
+        let (status, body) = json(a.get_auth(PROTECTED, &token).await).await;
+        if status == 401 {
+            refused = Some(body["msg"].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(refused, Some(json!("Token 已过期")));
     b.stop_shared().await;
     a.stop().await;
 }

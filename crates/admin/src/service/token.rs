@@ -1,14 +1,15 @@
 //! Sessions in the Kv store with FBA's key layout:
 //! `fba:token:{uid}:{session}` (access JWT), `fba:token_extra_info:{uid}:{session}` (JSON about
 //! the session), `fba:refresh_token:{uid}:{session}` (refresh JWT). Revoking a session deletes
-//! its keys, so the JWT middleware refuses the token at once on every replica.
+//! its keys, then drops it from every replica's session cache (this one at once, the others
+//! through the Kv store's pub/sub channel), so the JWT middleware refuses the token.
 //!
 //! Prefix deletes always include the `:` after the user id (FBA's `fba:token:1*` also hit users
 //! 10–19, 100–199…; see docs/compatibility.md).
 
 use std::time::Duration;
 
-use fba_common::security::{IssuedToken, Security};
+use fba_common::security::{IssuedToken, Security, SessionChange};
 use fba_common::{AppResult, AppState};
 
 /// A freshly issued session.
@@ -145,7 +146,11 @@ pub async fn revoke_session(
             .del(&key(&t.refresh_redis_prefix, user_id, session))
             .await?;
     }
-    Ok(())
+    let change = SessionChange::Session {
+        user_id,
+        session: session.to_owned(),
+    };
+    state.sessions.changed(&state.kv, change).await
 }
 
 /// Session ids of the user's live access tokens.
@@ -179,7 +184,8 @@ pub async fn revoke_user_sessions(state: &AppState, user_id: i64) -> AppResult<(
             .delete_prefix(&format!("{prefix}:{user_id}:"))
             .await?;
     }
-    Ok(())
+    let change = SessionChange::UserSessions { user_id };
+    state.sessions.changed(&state.kv, change).await
 }
 
 /// Deletes every session of the user except `keep`.

@@ -18,7 +18,7 @@ use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, ResponseError, web
 use futures_util::future::LocalBoxFuture;
 use regex::Regex;
 
-use super::{AuthStore, CurrentUser, JwtCodec, Rbac, TokenClaims};
+use super::{AuthStore, CurrentUser, JwtCodec, Rbac, SessionChange, TokenClaims};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -119,6 +119,18 @@ pub async fn authenticate(
 ) -> AppResult<AuthContext> {
     let claims: TokenClaims = security.jwt.decode(token)?;
     let user_id = claims.user_id()?;
+    let sessions = &state.sessions;
+    if sessions.session_is(user_id, &claims.session_uuid, token)
+        && let Some(user) = sessions.user(user_id)
+    {
+        check_user_usable(&user)?;
+        return Ok(AuthContext {
+            user,
+            session_uuid: claims.session_uuid,
+            token: token.to_owned(),
+        });
+    }
+    let epoch = sessions.epoch();
     // One round trip for the session's token and the cached user.
     let keys = [
         token_key(state, user_id, &claims.session_uuid),
@@ -144,9 +156,11 @@ pub async fn authenticate(
             .await?
             .ok_or_else(|| AppError::TokenRejected("Token 无效".to_owned()))?,
     };
+    let user = Arc::new(user);
+    sessions.fill(epoch, user_id, &claims.session_uuid, token, &user);
     check_user_usable(&user)?;
     Ok(AuthContext {
-        user: Arc::new(user),
+        user,
         session_uuid: claims.session_uuid,
         token: token.to_owned(),
     })
@@ -168,22 +182,29 @@ pub async fn load_cached_user(
             Err(e) => tracing::warn!(user_id, error = %e, "unreadable cached user; reloading"),
         }
     }
+    let epoch = state.sessions.epoch();
     let Some(user) = security.store.load_user(user_id).await? else {
         return Ok(None);
     };
-    let json = serde_json::to_string(&user).map_err(AppError::internal)?;
-    let ttl = std::time::Duration::from_secs(state.settings.token.expire_secs);
-    state.kv.set(&key, &json, Some(ttl)).await?;
+    // A change applied while the user was read makes this copy stale: don't cache it.
+    if state.sessions.epoch() == epoch {
+        let json = serde_json::to_string(&user).map_err(AppError::internal)?;
+        let ttl = std::time::Duration::from_secs(state.settings.token.expire_secs);
+        state.kv.set(&key, &json, Some(ttl)).await?;
+    }
     Ok(Some(user))
 }
 
-/// Drops the cached user so the next request reloads it.
+/// Drops the cached user (Kv store and every replica's memory) so the next request reloads it.
 ///
 /// # Errors
 /// A Kv failure.
 pub async fn invalidate_user(state: &AppState, user_id: i64) -> AppResult<()> {
     state.kv.del(&user_cache_key(state, user_id)).await?;
-    Ok(())
+    state
+        .sessions
+        .changed(&state.kv, SessionChange::User { user_id })
+        .await
 }
 
 /// FBA's checks on a loaded user: locked user, locked or deleted dept, all roles locked.

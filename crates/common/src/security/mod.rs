@@ -6,6 +6,7 @@ mod jwt;
 mod jwt_crypto;
 mod password;
 mod rbac;
+mod session_cache;
 mod user;
 
 pub use auth::{
@@ -16,4 +17,5 @@ pub use auth::{
 pub use jwt::{IssuedToken, JwtCodec, TokenClaims, TokenError};
 pub use password::{hash_password, verify_password};
 pub use rbac::{RELOAD_CHANNEL, Rbac};
+pub use session_cache::{CHANGES_CHANNEL, Epoch, SessionCache, SessionChange, announce};
 pub use user::{AuthStore, CurrentUser, UserDataRule, UserDataScope, UserDept, UserMenu, UserRole};

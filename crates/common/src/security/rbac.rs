@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock};
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use fba_db::SharedKv;
+use fba_db::kv::Delivery;
 
 use super::AuthStore;
 use crate::error::{AppError, AppResult};
@@ -129,7 +130,11 @@ impl Rbac {
         let mut sub = kv.subscribe(RELOAD_CHANNEL).await?;
         let this = Arc::downgrade(self);
         Ok(tokio::spawn(async move {
-            while sub.recv().await.is_some() {
+            while let Some(delivery) = sub.next().await {
+                // A message, or a resubscription after which one may have been missed.
+                if delivery == Delivery::Interrupted {
+                    continue;
+                }
                 let Some(rbac) = this.upgrade() else { break };
                 if let Err(e) = rbac.reload().await {
                     tracing::error!(error = %e, "RBAC policy reload failed");

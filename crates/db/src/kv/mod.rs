@@ -25,7 +25,7 @@ use async_trait::async_trait;
 pub use self::redis::RedisKv;
 pub use error::KvError;
 pub use memory::MemoryKv;
-pub use subscription::Subscription;
+pub use subscription::{Delivery, Subscription};
 pub use types::{KeyTtl, KvBackend, RateDecision};
 
 /// The store as business code holds it: shared, cheap to clone, backend unknown.

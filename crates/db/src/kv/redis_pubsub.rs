@@ -1,6 +1,7 @@
 //! Redis subscriptions: one dedicated pub/sub connection per [`Subscription`], read by a task
 //! that forwards messages, checks the connection with `PING` and reconnects with exponential
-//! backoff until the subscription is dropped.
+//! backoff until the subscription is dropped. A lost connection is reported to the subscriber
+//! as [`Delivery::Interrupted`], the new subscription as [`Delivery::Resumed`].
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use redis::aio::PubSub;
 use tokio::sync::mpsc;
 
 use super::redis::redis_error;
-use super::{KvError, Subscription};
+use super::{Delivery, KvError, Subscription};
 
 /// Messages buffered for a subscriber that is not reading.
 const QUEUE: usize = 1024;
@@ -64,7 +65,7 @@ async fn forward(
     channel: String,
     timeout: Duration,
     first: PubSub,
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Delivery>,
 ) {
     let mut current = Some(first);
     let mut backoff = BACKOFF_MIN;
@@ -80,6 +81,9 @@ async fn forward(
                     Ok(pubsub) => {
                         tracing::info!(%channel, "pub/sub resubscribed");
                         backoff = BACKOFF_MIN;
+                        if tx.send(Delivery::Resumed).await.is_err() {
+                            return;
+                        }
                         pubsub
                     }
                     Err(e) => {
@@ -94,13 +98,16 @@ async fn forward(
             Ended::Unsubscribed => return,
             Ended::Lost(reason) => {
                 tracing::warn!(%channel, %reason, "pub/sub connection lost; reconnecting");
+                if tx.send(Delivery::Interrupted).await.is_err() {
+                    return;
+                }
             }
         }
     }
 }
 
 /// Forwards messages of one connection until it fails or the subscriber goes away.
-async fn pump(pubsub: PubSub, tx: &mpsc::Sender<String>, timeout: Duration) -> Ended {
+async fn pump(pubsub: PubSub, tx: &mpsc::Sender<Delivery>, timeout: Duration) -> Ended {
     let (mut sink, mut stream) = pubsub.split();
     let mut health = tokio::time::interval(HEALTH_INTERVAL);
     health.tick().await;
@@ -112,7 +119,7 @@ async fn pump(pubsub: PubSub, tx: &mpsc::Sender<String>, timeout: Duration) -> E
                     return Ended::Lost("connection closed".to_owned());
                 };
                 let payload = String::from_utf8_lossy(message.get_payload_bytes()).into_owned();
-                if tx.send(payload).await.is_err() {
+                if tx.send(Delivery::Message(payload)).await.is_err() {
                     return Ended::Unsubscribed;
                 }
             }
