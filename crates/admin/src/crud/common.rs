@@ -31,12 +31,18 @@ where
         return Ok((Vec::new(), select.count(db).await?));
     };
     let items = select.clone().offset(offset).limit(limit).all(db).await?;
-    // A short page that is not past the end tells the total without a COUNT query.
-    let len = items.len() as u64;
-    if len < limit && (len > 0 || offset == 0) {
-        return Ok((items, offset + len));
-    }
-    Ok((items, select.count(db).await?))
+    let total = match total_from_page(items.len(), offset, limit) {
+        Some(total) => total,
+        None => select.count(db).await?,
+    };
+    Ok((items, total))
+}
+
+/// The total a page of `len` items at `offset` shows by itself: a short page that is not past
+/// the end (or an empty first page) ends the table. `None` means a `COUNT` is needed.
+pub fn total_from_page(len: usize, offset: u64, limit: u64) -> Option<u64> {
+    let len = len as u64;
+    (len < limit && (len > 0 || offset == 0)).then_some(offset + len)
 }
 
 /// Which of `ids` are ids (column `id_col`) of existing rows of `E`.

@@ -10,7 +10,7 @@ use fba_common::security::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::model::{
@@ -282,7 +282,28 @@ pub async fn page<C: ConnectionTrait>(
     filter: &UserFilter,
     offset: Option<u64>,
     limit: u64,
-) -> Result<(Vec<sys_user::Model>, u64), DbErr> {
+) -> Result<(Vec<(sys_user::Model, Option<sys_dept::Model>)>, u64), DbErr> {
+    let q = filtered(filter).order_by_desc(sys_user::Column::Id);
+    let Some(offset) = offset else {
+        return Ok((Vec::new(), q.count(db).await?));
+    };
+    // The users and their departments in one query (LEFT JOIN).
+    let rows = q
+        .clone()
+        .find_also_related(sys_dept::Entity)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let total = match super::common::total_from_page(rows.len(), offset, limit) {
+        Some(total) => total,
+        None => q.count(db).await?,
+    };
+    Ok((rows, total))
+}
+
+/// The users `filter` selects.
+fn filtered(filter: &UserFilter) -> Select<sys_user::Entity> {
     let mut q = sys_user::Entity::find();
     if let Some(dept) = filter.dept {
         q = q.filter(sys_user::Column::DeptId.eq(dept));
@@ -296,7 +317,7 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         q = q.filter(sys_user::Column::Status.eq(status));
     }
-    super::common::paginate(db, q.order_by_desc(sys_user::Column::Id), offset, limit).await
+    q
 }
 
 /// The user with e-mail `email`.
@@ -373,26 +394,19 @@ pub async fn roles_by_users<C: ConnectionTrait>(
     if user_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let links = sys_user_role::Entity::find()
+    // The links and their roles in one query (INNER JOIN drops links to missing roles).
+    let rows = sys_user_role::Entity::find()
         .filter(sys_user_role::Column::UserId.is_in(user_ids.iter().copied()))
+        .find_also_related(sys_role::Entity)
         .all(db)
         .await?;
-    let role_ids: Vec<i64> = links.iter().map(|l| l.role_id).collect();
-    if role_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let roles: HashMap<i64, sys_role::Model> = sys_role::Entity::find()
-        .filter(sys_role::Column::Id.is_in(role_ids))
-        .all(db)
-        .await?
+    let links: Vec<(i64, i64)> = rows.iter().map(|(l, _)| (l.user_id, l.role_id)).collect();
+    let roles: HashMap<i64, sys_role::Model> = rows
         .into_iter()
+        .filter_map(|(_, role)| role)
         .map(|r| (r.id, r))
         .collect();
-    Ok(super::common::group_links(
-        links.iter().map(|l| (l.user_id, l.role_id)),
-        &roles,
-        |r| r.id,
-    ))
+    Ok(super::common::group_links(links, &roles, |r| r.id))
 }
 
 /// The columns of a new `sys_user` row that the caller decides.

@@ -160,17 +160,12 @@ pub async fn page<C: ConnectionTrait>(
     params: &PageParams,
 ) -> AppResult<Page<UserWithRelation>> {
     let (users, total) = crud::user::page(db, filter, params.offset(), params.limit()).await?;
-    let user_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let dept_ids: Vec<i64> = users.iter().filter_map(|u| u.dept_id).collect();
-    let depts = crud::user::depts_by_ids(db, &dept_ids).await?;
+    let user_ids: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
     let mut roles = crud::user::roles_by_users(db, &user_ids).await?;
     let items = users
         .into_iter()
-        .map(|u| {
-            let dept = u
-                .dept_id
-                .and_then(|id| depts.get(&id).cloned())
-                .map(DeptDetail::from);
+        .map(|(u, dept)| {
+            let dept = dept.map(DeptDetail::from);
             let user_roles = roles.remove(&u.id).unwrap_or_default();
             UserWithRelation {
                 user: UserInfo::from(&u),
