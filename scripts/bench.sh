@@ -56,8 +56,23 @@ wrk.body = '$LOGIN'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
+# Like the FBA baseline's script: before each endpoint, wait until the server answers 3 probes
+# in under 0.3 s each, and give the database a moment to absorb the previous endpoint's
+# operation-log rows (they are written behind the replies).
+settle() {
+  sleep "${BENCH_SETTLE:-2}"
+  local ok=0
+  for _ in $(seq 1 100); do
+    t=$(curl -s -o /dev/null -w '%{time_total}' "$BASE/health") || t=1
+    if awk -v t="$t" 'BEGIN { exit !(t < 0.3) }'; then ok=$((ok + 1)); else ok=0; fi
+    [ "$ok" -ge 3 ] && return 0
+    sleep 0.1
+  done
+}
+
 run() { # name path [extra wrk args...]
   local name=$1 path=$2; shift 2
+  settle
   wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 30s "$@" "$BASE$path" >/dev/null 2>&1 || true
   local out
   out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 30s --latency "$@" "$BASE$path" 2>&1)

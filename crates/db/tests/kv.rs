@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use fba_core_conf::{RedisSettings, SecretString};
-use fba_db::kv::{KeyTtl, Kv, KvBackend, KvError, MemoryKv, RedisKv, SharedKv};
+use fba_db::kv::{Delivery, KeyTtl, Kv, KvBackend, KvError, MemoryKv, RedisKv, SharedKv};
 use tokio::time::{sleep, timeout};
 
 const REDIS_URL_VAR: &str = "FBA_TEST_REDIS_URL";
@@ -639,6 +639,11 @@ async fn redis_outage_is_unavailable_and_subscriptions_recover() {
         .await
         .unwrap();
     assert_eq!(killed, 1);
+    // The subscriber is told that messages may have been lost, then that they flow again.
+    for expected in [Delivery::Interrupted, Delivery::Resumed] {
+        let got = timeout(Duration::from_secs(10), sub.next()).await.unwrap();
+        assert_eq!(got, Some(expected));
+    }
     publish_until_received(&kv, &mut sub, "after kill").await;
 
     // The server goes away: commands fail as Unavailable, nothing panics.

@@ -364,13 +364,17 @@ struct Consumer {
 
 impl Consumer {
     async fn run(mut self) {
-        while let Some(first) = self.next(None).await {
+        loop {
+            // Whatever is queued at once (up to a batch), else wait for the first row.
+            let mut batch = Vec::with_capacity(self.batch_size);
+            if self.fill(&mut batch, None).await == 0 {
+                break;
+            }
+            // Then fill the batch until it is full or the timeout since its first row passed.
             let deadline = tokio::time::Instant::now() + self.timeout;
-            let mut batch = vec![first];
             while batch.len() < self.batch_size {
-                match self.next(Some(deadline)).await {
-                    Some(row) => batch.push(row),
-                    None => break,
+                if self.fill(&mut batch, Some(deadline)).await == 0 {
+                    break;
                 }
             }
             self.write(batch).await;
@@ -378,9 +382,19 @@ impl Consumer {
         self.sink.close().await;
     }
 
-    /// The next row; `None` when the deadline passed or the queue is closed and empty. A stop
-    /// request (or the queue handle dropped) closes the queue: what is in it is still returned.
-    async fn next(&mut self, deadline: Option<tokio::time::Instant>) -> Option<OperaLogRecord> {
+    /// Moves the rows queued now (at least one, waiting for it) into `batch`, up to the batch
+    /// size; returns how many. 0 when the deadline passed, or the queue is closed and empty. A
+    /// stop request (or the queue handle dropped) closes the queue: what is in it is still
+    /// returned.
+    async fn fill(
+        &mut self,
+        batch: &mut Vec<OperaLogRecord>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> usize {
+        let room = self.batch_size.saturating_sub(batch.len());
+        if room == 0 {
+            return 0;
+        }
         loop {
             let sleep = async {
                 match deadline {
@@ -394,8 +408,8 @@ impl Consumer {
                     self.stopping = true;
                     self.rx.close();
                 }
-                row = self.rx.recv() => return row,
-                () = sleep => return None,
+                n = self.rx.recv_many(batch, room) => return n,
+                () = sleep => return 0,
             }
         }
     }
