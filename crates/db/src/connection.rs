@@ -29,6 +29,9 @@ pub enum DbError {
     },
 }
 
+/// A pooled connection idle at least this long is pinged before use (a dead one is replaced).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 /// Opens the pool described by `settings` and checks it with one round trip.
 ///
 /// For SQLite the file's directory is created, and WAL journaling, a busy timeout and foreign
@@ -70,6 +73,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .connect_timeout(Duration::from_secs(pool.acquire_timeout_secs))
         .max_lifetime(Duration::from_secs(pool.max_lifetime_secs))
         .idle_timeout(Duration::from_secs(600))
+        // FBA pings on every checkout (`pool_pre_ping`); a round trip per query is the largest
+        // cost of a short read, so only a connection idle for a while is checked first.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(settings.echo)
         .sqlx_logging_level(tracing::log::LevelFilter::Info);
     let db = Database::connect(opts)

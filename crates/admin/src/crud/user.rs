@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use fba_common::security::{
     CurrentUser, UserDataRule, UserDataScope, UserDept, UserMenu, UserRole,
 };
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    FromQueryResult, IdenStatic, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::model::{
@@ -271,9 +273,20 @@ pub async fn all_menu_codes<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, D
 // User management (`/sys/users`): lists, relations, writes.
 // ---------------------------------------------------------------------------------------------
 
-/// One page of the users matching `filter`, newest id first, and the number of matching users
-/// (users, not user×role rows: FBA's joined count is not reproduced). `offset` `None` is a page
-/// past any table (no items).
+/// A user of a page with its department and roles (each role once, by id).
+pub type UserRow = (
+    sys_user::Model,
+    Option<sys_dept::Model>,
+    Vec<sys_role::Model>,
+);
+
+/// One page of users matching `filter` (newest id first), each with its department (whatever
+/// its `del_flag`) and existing roles, and the number of matching users (users, not user×role
+/// rows: FBA's joined count is not reproduced). `offset` `None` is a page past any table: no
+/// rows.
+///
+/// One query: the page of users as a derived table, joined to departments and, through the
+/// links, to roles (a derived table because MySQL refuses `LIMIT` inside `IN (…)`).
 ///
 /// # Errors
 /// A database failure.
@@ -282,24 +295,78 @@ pub async fn page<C: ConnectionTrait>(
     filter: &UserFilter,
     offset: Option<u64>,
     limit: u64,
-) -> Result<(Vec<(sys_user::Model, Option<sys_dept::Model>)>, u64), DbErr> {
-    let q = filtered(filter).order_by_desc(sys_user::Column::Id);
+) -> Result<(Vec<UserRow>, u64), DbErr> {
     let Some(offset) = offset else {
-        return Ok((Vec::new(), q.count(db).await?));
+        return Ok((Vec::new(), filtered(filter).count(db).await?));
     };
-    // The users and their departments in one query (LEFT JOIN).
-    let rows = q
-        .clone()
-        .find_also_related(sys_dept::Entity)
+    let page = filtered(filter)
+        .order_by_desc(sys_user::Column::Id)
         .offset(offset)
         .limit(limit)
-        .all(db)
-        .await?;
-    let total = match super::common::total_from_page(rows.len(), offset, limit) {
+        .into_query();
+    let u = Alias::new("u");
+    let mut q = Query::select();
+    q.from_subquery(page, u.clone());
+    for col in sys_user::Column::iter() {
+        q.expr_as(Expr::col((u.clone(), col)), prefixed(USER, col));
+    }
+    for col in sys_dept::Column::iter() {
+        q.expr_as(Expr::col((sys_dept::Entity, col)), prefixed(DEPT, col));
+    }
+    for col in sys_role::Column::iter() {
+        q.expr_as(Expr::col((sys_role::Entity, col)), prefixed(ROLE, col));
+    }
+    q.join(
+        JoinType::LeftJoin,
+        sys_dept::Entity,
+        Expr::col((sys_dept::Entity, sys_dept::Column::Id))
+            .equals((u.clone(), sys_user::Column::DeptId)),
+    )
+    .join(
+        JoinType::LeftJoin,
+        sys_user_role::Entity,
+        Expr::col((sys_user_role::Entity, sys_user_role::Column::UserId))
+            .equals((u.clone(), sys_user::Column::Id)),
+    )
+    .join(
+        JoinType::LeftJoin,
+        sys_role::Entity,
+        Expr::col((sys_role::Entity, sys_role::Column::Id))
+            .equals((sys_user_role::Entity, sys_user_role::Column::RoleId)),
+    )
+    .order_by((u, sys_user::Column::Id), Order::Desc)
+    .order_by((sys_role::Entity, sys_role::Column::Id), Order::Asc);
+    let rows = db.query_all(&q).await?;
+    let mut users: Vec<UserRow> = Vec::new();
+    for row in &rows {
+        let user = sys_user::Model::from_query_result(row, USER)?;
+        let role = sys_role::Model::from_query_result_optional(row, ROLE)?;
+        match users.last_mut() {
+            Some((last, _, roles)) if last.id == user.id => {
+                if let Some(role) = role.filter(|r| !roles.iter().any(|x| x.id == r.id)) {
+                    roles.push(role);
+                }
+            }
+            _ => {
+                let dept = sys_dept::Model::from_query_result_optional(row, DEPT)?;
+                users.push((user, dept, role.into_iter().collect()));
+            }
+        }
+    }
+    let total = match super::common::total_from_page(users.len(), offset, limit) {
         Some(total) => total,
-        None => q.count(db).await?,
+        None => filtered(filter).count(db).await?,
     };
-    Ok((rows, total))
+    Ok((users, total))
+}
+
+/// Column alias prefixes of [`page`]'s joined rows.
+const USER: &str = "A_";
+const DEPT: &str = "B_";
+const ROLE: &str = "C_";
+
+fn prefixed(prefix: &str, col: impl IdenStatic) -> Alias {
+    Alias::new(format!("{prefix}{}", col.as_str()))
 }
 
 /// The users `filter` selects.

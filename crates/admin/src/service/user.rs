@@ -160,13 +160,10 @@ pub async fn page<C: ConnectionTrait>(
     params: &PageParams,
 ) -> AppResult<Page<UserWithRelation>> {
     let (users, total) = crud::user::page(db, filter, params.offset(), params.limit()).await?;
-    let user_ids: Vec<i64> = users.iter().map(|(u, _)| u.id).collect();
-    let mut roles = crud::user::roles_by_users(db, &user_ids).await?;
     let items = users
         .into_iter()
-        .map(|(u, dept)| {
+        .map(|(u, dept, user_roles)| {
             let dept = dept.map(DeptDetail::from);
-            let user_roles = roles.remove(&u.id).unwrap_or_default();
             UserWithRelation {
                 user: UserInfo::from(&u),
                 dept,
