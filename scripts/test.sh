@@ -40,6 +40,12 @@ need() {
   return 1
 }
 
+# The official ip2region reader (PyPI py-ip2region) is the peer the xdb cross-check tests run.
+if ! python3 -c "import ip2region" 2>/dev/null; then
+  echo "==> installing py-ip2region (the official ip2region reader the tests compare against)"
+  python3 -m pip install --quiet py-ip2region
+fi
+
 run_suite "SQLite + in-process store" -u FBA_TEST_REDIS_URL FBA_TEST_DATABASE=sqlite
 # Doc tests are not run by nextest; they do not depend on the backend.
 if command -v cargo-nextest >/dev/null 2>&1; then

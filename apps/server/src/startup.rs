@@ -9,6 +9,7 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
+use fba_common::ip_location::IpLocator;
 use fba_common::middleware::RequestContext;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue, RouteTitles};
 use fba_common::security::SessionCache;
@@ -88,6 +89,7 @@ impl Application {
             sessions: Arc::new(SessionCache::new(Duration::from_secs(
                 settings.token.local_cache_secs,
             ))),
+            ip_locator: Arc::new(IpLocator::from_settings(&settings.ip_location)),
         };
         state
             .sessions

@@ -105,7 +105,8 @@ impl UserAgentInfo {
     }
 }
 
-/// The client ip as FBA reads it: first `X-Forwarded-For` entry, `X-Real-IP`, else the peer.
+/// The client ip as FBA reads it (`get_request_ip`): `X-Real-IP`, else the first
+/// `X-Forwarded-For` entry, else the peer, else `127.0.0.1`.
 pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> String {
     let header = |name: &str| {
         req.headers()
@@ -114,15 +115,37 @@ pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> String {
             .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    header("x-forwarded-for")
-        .or_else(|| header("x-real-ip"))
+    header("x-real-ip")
+        .or_else(|| header("x-forwarded-for"))
         .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| "127.0.0.1".to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ip_prefers_x_real_ip_then_the_first_forwarded_entry() {
+        use actix_web::test::TestRequest;
+        let req = TestRequest::default()
+            .insert_header(("X-Real-IP", "198.51.100.1"))
+            .insert_header(("X-Forwarded-For", "203.0.113.7, 10.0.0.1"))
+            .to_srv_request();
+        assert_eq!(client_ip(&req), "198.51.100.1");
+        let req = TestRequest::default()
+            .insert_header(("X-Forwarded-For", "203.0.113.7, 10.0.0.1"))
+            .to_srv_request();
+        assert_eq!(client_ip(&req), "203.0.113.7");
+        let req = TestRequest::default()
+            .peer_addr("192.0.2.9:4000".parse().unwrap())
+            .to_srv_request();
+        assert_eq!(client_ip(&req), "192.0.2.9");
+        assert_eq!(
+            client_ip(&TestRequest::default().to_srv_request()),
+            "127.0.0.1"
+        );
+    }
 
     #[test]
     fn chrome_on_windows_is_a_pc() {

@@ -14,6 +14,7 @@ pub mod datetime;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod ip_location;
 pub mod middleware;
 pub mod pagination;
 pub mod response;

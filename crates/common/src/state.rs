@@ -6,6 +6,7 @@ use fba_core_conf::Settings;
 use fba_db::{SharedKv, SnowflakeGenerator};
 use sea_orm::DatabaseConnection;
 
+use crate::ip_location::IpLocator;
 use crate::security::SessionCache;
 
 /// Settings, the database pool and the Kv store of one app.
@@ -24,6 +25,8 @@ pub struct AppState {
     pub local: Arc<LocalCache>,
     /// Sessions and users this replica read recently (see [`SessionCache`]).
     pub sessions: Arc<SessionCache>,
+    /// Country, region and city of client ips (`IP_LOCATION_*`, see [`IpLocator`]).
+    pub ip_locator: Arc<IpLocator>,
 }
 
 /// In-process cache slots tagged with a generation: a slot is valid while its generation equals

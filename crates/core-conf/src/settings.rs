@@ -429,12 +429,38 @@ pub struct LimiterSettings {
 /// `IP_LOCATION_*`.
 #[derive(Debug, Clone)]
 pub struct IpLocationSettings {
-    /// `IP_LOCATION_PARSE`: `offline`, `online` or `false`.
-    pub mode: String,
-    /// `IP_LOCATION_REDIS_PREFIX`.
+    /// `IP_LOCATION_PARSE`: `offline` (default), `online` or `false`.
+    pub mode: IpLocationMode,
+    /// `IP_LOCATION_REDIS_PREFIX` (read for compatibility; locations are not cached in the Kv
+    /// store, an in-memory lookup is cheaper than the round trip).
     pub redis_prefix: String,
-    /// `IP_LOCATION_EXPIRE_SECONDS`.
+    /// `IP_LOCATION_EXPIRE_SECONDS` (read for compatibility, see `redis_prefix`).
     pub expire_secs: u64,
+    /// `IP_LOCATION_XDB_PATH` (fba-rs): the ip2region xdb file, relative to the working
+    /// directory (default `static/ip2region_v4.xdb`, FBA's `STATIC_DIR / 'ip2region_v4.xdb'`).
+    pub xdb_path: PathBuf,
+}
+
+/// `IP_LOCATION_PARSE`: how the country, region and city of a client ip are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpLocationMode {
+    /// `offline`: from the ip2region xdb file at `IP_LOCATION_XDB_PATH`.
+    Offline,
+    /// `online`: FBA asks ip-api.com; fba-rs answers from the xdb file as for `offline`.
+    Online,
+    /// `false`: no lookups, the location fields stay null.
+    Off,
+}
+
+impl IpLocationMode {
+    /// The setting's value as FBA spells it (`offline`, `online`, `false`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Offline => "offline",
+            Self::Online => "online",
+            Self::Off => "false",
+        }
+    }
 }
 
 /// `RBAC_*`.
@@ -563,15 +589,7 @@ impl Settings {
                 login_per_minute: src.int("LOGIN_RATE_LIMIT_PER_MINUTE", 5u32, 0, 1_000_000)?,
                 captcha_per_30s: src.int("CAPTCHA_RATE_LIMIT_PER_30S", 5u32, 0, 1_000_000)?,
             },
-            ip_location: IpLocationSettings {
-                mode: src.choice(
-                    "IP_LOCATION_PARSE",
-                    "offline",
-                    &["offline", "online", "false"],
-                )?,
-                redis_prefix: src.string("IP_LOCATION_REDIS_PREFIX", "fba:ip:location"),
-                expire_secs: src.int("IP_LOCATION_EXPIRE_SECONDS", 86_400u64, 1, MAX_SECS)?,
-            },
+            ip_location: ip_location(src)?,
             rbac: RbacSettings {
                 role_menu_mode: src.bool("RBAC_ROLE_MENU_MODE", true)?,
                 role_menu_exclude: src.list("RBAC_ROLE_MENU_EXCLUDE", &[]),
@@ -932,6 +950,27 @@ fn opera_log(src: &Source) -> Result<OperaLogSettings, ConfigError> {
     })
 }
 
+fn ip_location(src: &Source) -> Result<IpLocationSettings, ConfigError> {
+    let mode = match src
+        .choice(
+            "IP_LOCATION_PARSE",
+            "offline",
+            &["offline", "online", "false"],
+        )?
+        .as_str()
+    {
+        "online" => IpLocationMode::Online,
+        "false" => IpLocationMode::Off,
+        _ => IpLocationMode::Offline,
+    };
+    Ok(IpLocationSettings {
+        mode,
+        redis_prefix: src.string("IP_LOCATION_REDIS_PREFIX", "fba:ip:location"),
+        expire_secs: src.int("IP_LOCATION_EXPIRE_SECONDS", 86_400u64, 1, MAX_SECS)?,
+        xdb_path: PathBuf::from(src.string("IP_LOCATION_XDB_PATH", "static/ip2region_v4.xdb")),
+    })
+}
+
 fn upload(src: &Source) -> Result<UploadSettings, ConfigError> {
     let lower = |v: Vec<String>| v.into_iter().map(|s| s.to_ascii_lowercase()).collect();
     Ok(UploadSettings {
@@ -1135,6 +1174,28 @@ mod tests {
         );
         assert_eq!(s.cors.allowed_origins, vec!["http://a", "http://b"]);
         assert_eq!(s.opera_log.redact_keys, vec!["password", "token"]);
+    }
+
+    #[test]
+    fn ip_location_modes_and_xdb_path() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.ip_location.mode, IpLocationMode::Offline);
+        assert_eq!(
+            s.ip_location.xdb_path,
+            PathBuf::from("static/ip2region_v4.xdb")
+        );
+        let s = settings(&[
+            ("IP_LOCATION_PARSE", "False"),
+            ("IP_LOCATION_XDB_PATH", "/srv/ip.xdb"),
+        ])
+        .unwrap();
+        assert_eq!(s.ip_location.mode, IpLocationMode::Off);
+        assert_eq!(s.ip_location.mode.as_str(), "false");
+        assert_eq!(s.ip_location.xdb_path, PathBuf::from("/srv/ip.xdb"));
+        let s = settings(&[("IP_LOCATION_PARSE", "online")]).unwrap();
+        assert_eq!(s.ip_location.mode, IpLocationMode::Online);
+        let err = settings(&[("IP_LOCATION_PARSE", "maybe")]).unwrap_err();
+        assert_eq!(err.var(), "IP_LOCATION_PARSE");
     }
 
     #[test]

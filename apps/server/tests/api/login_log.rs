@@ -346,3 +346,114 @@ async fn deleting_needs_staff_and_the_permission() {
     assert_eq!(app.get_auth(LOGS, &token).await.status(), 200);
     app.stop().await;
 }
+
+/// Writes an ip2region file where 203.0.113.7 is in Shanghai (`中国|0|上海|上海市|电信`: FBA
+/// reads the fields as country, region, city) and every other address is unknown (`0`).
+fn write_xdb() -> std::path::PathBuf {
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let bytes = fba_common::ip_location::make_xdb(&[
+        (ip("0.0.0.0"), ip("203.0.113.6"), "0|0|0|0|0"),
+        (
+            ip("203.0.113.7"),
+            ip("203.0.113.7"),
+            "中国|0|上海|上海市|电信",
+        ),
+        (ip("203.0.113.8"), ip("255.255.255.255"), "0|0|0|0|0"),
+    ])
+    .unwrap();
+    let path = std::env::temp_dir().join(format!(
+        "fba-login-log-{}.xdb",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// `(country, region, city)` of a row.
+fn place(
+    country: &Option<String>,
+    region: &Option<String>,
+    city: &Option<String>,
+) -> [Option<String>; 3] {
+    [country.clone(), region.clone(), city.clone()]
+}
+
+#[tokio::test]
+async fn login_and_opera_log_rows_carry_the_location_of_the_client_ip() {
+    use fba_admin::model::sys_opera_log;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let xdb = write_xdb();
+    let xdb_path = xdb.display().to_string();
+    let shanghai = [Some("中国".to_owned()), None, Some("上海".to_owned())];
+    let login = |app: &TestApp, ip: &str, trace_id: &str| {
+        app.client
+            .post(app.url(crate::auth::LOGIN))
+            .header("x-forwarded-for", ip)
+            .header("x-request-id", trace_id)
+            .json(&json!({"username": "admin", "password": "123456"}))
+            .send()
+    };
+    let app = spawn_no_captcha(&[
+        ("IP_LOCATION_XDB_PATH", &xdb_path),
+        ("OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE", "1"),
+        ("OPERA_LOG_QUEUE_TIMEOUT", "1"),
+    ])
+    .await;
+    assert!(app.app_state.ip_locator.is_enabled());
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let resp = login(&app, "203.0.113.7", &trace_id).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let other = uuid::Uuid::new_v4().simple().to_string();
+    let resp = login(&app, "198.51.100.1", &other).await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let rows = wait_for_rows(&app, 2).await;
+    let by_ip = |ip: &str| {
+        let r = rows.iter().find(|r| r.ip == ip).unwrap();
+        place(&r.country, &r.region, &r.city)
+    };
+    assert_eq!(by_ip("203.0.113.7"), shanghai);
+    assert_eq!(by_ip("198.51.100.1"), [None, None, None]);
+
+    // The operation log row of the same request carries the same location.
+    let mut opera = None;
+    for _ in 0..100 {
+        opera = sys_opera_log::Entity::find()
+            .filter(sys_opera_log::Column::TraceId.eq(trace_id.as_str()))
+            .one(&app.app_state.db)
+            .await
+            .unwrap();
+        if opera.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let opera = opera.expect("an opera log row for the login");
+    assert_eq!(opera.ip, "203.0.113.7");
+    assert_eq!(place(&opera.country, &opera.region, &opera.city), shanghai);
+    app.stop().await;
+
+    // IP_LOCATION_PARSE=false: no lookups, even with the file there.
+    let app = spawn_no_captcha(&[
+        ("IP_LOCATION_XDB_PATH", &xdb_path),
+        ("IP_LOCATION_PARSE", "false"),
+    ])
+    .await;
+    assert!(!app.app_state.ip_locator.is_enabled());
+    let resp = login(
+        &app,
+        "203.0.113.7",
+        &uuid::Uuid::new_v4().simple().to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let rows = wait_for_rows(&app, 1).await;
+    assert_eq!(
+        place(&rows[0].country, &rows[0].region, &rows[0].city),
+        [None, None, None]
+    );
+    app.stop().await;
+    let _ = std::fs::remove_file(&xdb);
+}

@@ -2,13 +2,15 @@
 //!
 //! [`record`] never fails a request: the insert runs on its own task with a clone of the pool
 //! and only logs a failure (FBA writes the row in a background task with its own session).
-//! Location columns stay `null`: the offline ip2region database is not shipped.
+//! Country, region and city come from [`AppState::ip_locator`] (`IP_LOCATION_*`); `null` when
+//! it knows nothing of the ip.
 
 use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppResult, AppState};
 
+use super::fit;
 use crate::crud;
 use crate::model::sys_login_log;
 use crate::schema::login_log::{LoginLogDetail, LoginLogFilter};
@@ -33,24 +35,27 @@ pub struct LoginAttempt {
     pub login_time: DateTime<Utc>,
 }
 
-/// Writes `attempt` with the client's ip and user agent on a background task; the caller does
-/// not wait. A failed insert is logged, never returned.
+/// Writes `attempt` with the client's ip, its location and the user agent on a background
+/// task; the caller does not wait. A failed insert is logged, never returned.
 pub fn record(state: &AppState, client: &ClientInfo, attempt: LoginAttempt) {
     let agent = client.agent();
+    let location = state.ip_locator.lookup(&client.ip).unwrap_or_default();
+    // Texts fitted to FBA's column widths (64, the user agent 512).
+    let column = |v: Option<String>| v.map(|s| fit(&s, 64));
     let row = sys_login_log::Model {
         id: 0,
-        user_uuid: attempt.user_uuid,
-        username: attempt.username,
+        user_uuid: fit(&attempt.user_uuid, 64),
+        username: fit(&attempt.username, 64),
         status: attempt.status,
-        ip: client.ip.clone(),
-        country: None,
-        region: None,
-        city: None,
-        user_agent: client.user_agent.clone(),
-        os: agent.os,
-        browser: agent.browser,
-        device: agent.device,
-        msg: attempt.msg,
+        ip: fit(&client.ip, 64),
+        country: column(location.country),
+        region: column(location.region),
+        city: column(location.city),
+        user_agent: client.user_agent.as_deref().map(|ua| fit(ua, 512)),
+        os: column(agent.os),
+        browser: column(agent.browser),
+        device: column(agent.device),
+        msg: attempt.msg.replace('\0', ""),
         login_time: attempt.login_time,
         created_time: Utc::now(),
     };

@@ -23,6 +23,12 @@ pub mod user_me;
 /// Whether `candidate` is `id` itself or one of its descendants, walking up `parent_links`
 /// (`(id, parent_id)` of every row of a tree table); an existing cycle that does not reach `id`
 /// ends the walk.
+/// At most `max` characters, without NUL characters: a text fitted to its column, so one odd
+/// request value cannot make PostgreSQL or MySQL refuse the insert.
+pub(crate) fn fit(s: &str, max: usize) -> String {
+    s.chars().filter(|c| *c != '\0').take(max).collect()
+}
+
 pub(crate) fn is_self_or_descendant(
     parent_links: Vec<(i64, Option<i64>)>,
     id: i64,

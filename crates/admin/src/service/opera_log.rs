@@ -17,6 +17,7 @@ use fba_common::{AppResult, AppState};
 use sea_orm::{ActiveValue, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
+use super::fit;
 use crate::crud;
 use crate::model::sys_opera_log;
 use crate::schema::opera_log::{OperaLogDetail, OperaLogFilter};
@@ -114,11 +115,6 @@ fn active_model(id: Option<i64>, r: &OperaLogRecord) -> sys_opera_log::ActiveMod
         opera_time: ActiveValue::Set(r.opera_time),
         created_time: ActiveValue::Set(Utc::now()),
     }
-}
-
-/// At most `max` characters, without NUL characters.
-fn fit(s: &str, max: usize) -> String {
-    s.chars().filter(|c| *c != '\0').take(max).collect()
 }
 
 /// The request id in the 32-character column: as is when it fits, a UUID in its 32-hex form,

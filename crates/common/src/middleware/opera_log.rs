@@ -87,11 +87,11 @@ pub struct OperaLogRecord {
     pub path: String,
     /// Client ip.
     pub ip: String,
-    /// Country of the ip (not resolved: `None`).
+    /// Country of the ip ([`crate::AppState::ip_locator`]; `None` when unknown).
     pub country: Option<String>,
-    /// Region of the ip (not resolved: `None`).
+    /// Region of the ip (`None` when unknown).
     pub region: Option<String>,
-    /// City of the ip (not resolved: `None`).
+    /// City of the ip (`None` when unknown).
     pub city: Option<String>,
     /// Raw `User-Agent`.
     pub user_agent: Option<String>,
@@ -627,6 +627,9 @@ where
                 ),
             };
             drop(captured);
+            let locator = req
+                .app_data::<web::Data<crate::AppState>>()
+                .map(|state| Arc::clone(&state.ip_locator));
 
             let result = service.call(req).await;
 
@@ -672,6 +675,7 @@ where
                     Some(o) => (0, o.code.to_string(), o.msg),
                 };
                 let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+                let location = locator.and_then(|l| l.lookup(&ip)).unwrap_or_default();
                 let record = OperaLogRecord {
                     trace_id,
                     username,
@@ -679,9 +683,9 @@ where
                     method: method.to_string(),
                     path,
                     ip,
-                    country: None,
-                    region: None,
-                    city: None,
+                    country: location.country,
+                    region: location.region,
+                    city: location.city,
                     user_agent,
                     os: agent.os,
                     browser: agent.browser,
