@@ -4,7 +4,7 @@
 use chrono::Utc;
 use fba_core_conf::Settings;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// Why an account command failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +56,7 @@ pub async fn create_superuser(
     }
     check_policy(settings, new.password)?;
     let hash = hash(settings, new.password).await?;
-    let txn = db.begin().await?;
+    let txn = fba_db::begin_write(db).await?;
     if find_id(&txn, "username", username).await?.is_some() {
         return Err(AccountError::Taken(format!("username {username} is taken")));
     }
@@ -119,7 +119,7 @@ pub async fn reset_password(
 ) -> Result<i64, AccountError> {
     check_policy(settings, password)?;
     let hash = hash(settings, password).await?;
-    let txn = db.begin().await?;
+    let txn = fba_db::begin_write(db).await?;
     let id = find_id(&txn, "username", username)
         .await?
         .ok_or_else(|| AccountError::NotFound(format!("no user named {username}")))?;

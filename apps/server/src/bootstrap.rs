@@ -3,7 +3,7 @@
 use fba_core_conf::Settings;
 use fba_db::{DbError, KvError, SharedKv};
 use fba_migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 
 /// A failure while preparing storage.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +112,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<MigrateOutcome, Bootstra
 /// # Errors
 /// [`BootstrapError::Migration`] when an insert fails (for example, data already present).
 pub async fn seed(db: &DatabaseConnection) -> Result<(), BootstrapError> {
-    let txn = db.begin().await?;
+    let txn = fba_db::begin_write(db).await?;
     fba_migration::seed::seed_test_data(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use fba_core_conf::{DatabaseKind, DatabaseSettings, ExposeSecret};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 
 /// Why the database could not be reached or prepared.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +92,23 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         source,
     })?;
     Ok(db)
+}
+
+/// Starts a transaction that is going to write.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, waiting up to the
+/// busy timeout for another writer. A plain (deferred) `BEGIN` that reads first and writes later
+/// fails at once with "database is locked" when another connection wrote in between, which
+/// concurrent admin writes hit. PostgreSQL and MySQL begin as usual.
+///
+/// # Errors
+/// The driver error.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// One `SELECT 1` round trip.

@@ -14,6 +14,6 @@ pub mod kv;
 pub mod snowflake;
 pub mod testing;
 
-pub use connection::{DbError, connect, ping};
+pub use connection::{DbError, begin_write, connect, ping};
 pub use kv::{Kv, KvError, SharedKv};
 pub use snowflake::{SnowflakeError, SnowflakeGenerator};

@@ -1008,3 +1008,54 @@ async fn a_role_menu_change_reaches_another_replica() {
     b.stop_shared().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    // SQLite: a deferred transaction that read before another connection wrote used to fail at
+    // once with "database is locked" (500); write transactions now take the lock up front.
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(1).await;
+    let creates = (0..24).map(|i| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.post_json(
+                ROLES,
+                admin,
+                &json!({"name": format!("concurrent-{i}"), "status": 1}),
+            )
+            .await
+        }
+    });
+    let menus = (0..8).map(|_| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.put_json(
+                &format!("{ROLES}/1/menus"),
+                admin,
+                &json!({"menus": [1, 2, 3]}),
+            )
+            .await
+        }
+    });
+    let (created, assigned) = tokio::join!(
+        futures_util::future::join_all(creates),
+        futures_util::future::join_all(menus)
+    );
+    for (status, body) in created.iter().chain(assigned.iter()) {
+        assert_eq!((*status, body["code"].as_i64()), (200, Some(200)), "{body}");
+    }
+    let (_, all) = app.get_json(&format!("{ROLES}/all"), &admin).await;
+    let names = all["data"].as_array().unwrap();
+    let made = names
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("concurrent-"))
+        })
+        .count();
+    assert_eq!(made, 24, "every acknowledged create was stored");
+    app.stop().await;
+}

@@ -140,19 +140,34 @@ where
 /// row per target of `target_ids`, repeats dropped (first kept); `row(owner_id, target_id)`
 /// builds a row.
 ///
+/// Call it inside a transaction: the owner's row (column `owner_pk` of `O`) is locked first
+/// (`SELECT … FOR UPDATE` on PostgreSQL and MySQL; SQLite's write transaction is already
+/// exclusive), so two concurrent replacements run one after the other and the last one wins,
+/// instead of the second inserting links the first just inserted (a unique-key violation).
+///
 /// # Errors
 /// A database failure.
-pub async fn replace_links<A, C>(
+pub async fn replace_links<O, A, C>(
     db: &C,
+    owner_pk: O::Column,
     owner_col: <A::Entity as EntityTrait>::Column,
     owner_id: i64,
     target_ids: &[i64],
     row: impl Fn(i64, i64) -> A,
 ) -> Result<(), DbErr>
 where
+    O: EntityTrait,
     A: ActiveModelTrait,
     C: ConnectionTrait,
 {
+    O::find()
+        .select_only()
+        .column(owner_pk)
+        .filter(owner_pk.eq(owner_id))
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
     A::Entity::delete_many()
         .filter(owner_col.eq(owner_id))
         .exec(db)

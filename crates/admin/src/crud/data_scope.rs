@@ -141,8 +141,9 @@ pub async fn replace_rules<C: ConnectionTrait>(
     scope_id: i64,
     rule_ids: &[i64],
 ) -> Result<(), DbErr> {
-    common::replace_links(
+    common::replace_links::<sys_data_scope::Entity, _, _>(
         db,
+        sys_data_scope::Column::Id,
         sys_data_scope_rule::Column::DataScopeId,
         scope_id,
         rule_ids,

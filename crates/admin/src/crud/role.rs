@@ -211,8 +211,9 @@ pub async fn replace_menus<C: ConnectionTrait>(
     role_id: i64,
     menu_ids: &[i64],
 ) -> Result<(), DbErr> {
-    common::replace_links(
+    common::replace_links::<sys_role::Entity, _, _>(
         db,
+        sys_role::Column::Id,
         sys_role_menu::Column::RoleId,
         role_id,
         menu_ids,
@@ -234,8 +235,9 @@ pub async fn replace_scopes<C: ConnectionTrait>(
     role_id: i64,
     scope_ids: &[i64],
 ) -> Result<(), DbErr> {
-    common::replace_links(
+    common::replace_links::<sys_role::Entity, _, _>(
         db,
+        sys_role::Column::Id,
         sys_role_data_scope::Column::RoleId,
         role_id,
         scope_ids,

@@ -610,8 +610,9 @@ pub async fn replace_roles<C: ConnectionTrait>(
     user_id: i64,
     role_ids: &[i64],
 ) -> Result<(), DbErr> {
-    super::common::replace_links(
+    super::common::replace_links::<sys_user::Entity, _, _>(
         db,
+        sys_user::Column::Id,
         sys_user_role::Column::UserId,
         user_id,
         role_ids,

@@ -9,7 +9,7 @@
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::invalidate_user;
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::data_permission::{
     self, COLUMN_EXCLUDE, COLUMN_TEMPLATE_VARIABLES, MODEL_TEMPLATE_VARIABLES,
@@ -133,7 +133,7 @@ pub(crate) async fn invalidate_users(state: &AppState, user_ids: &[i64]) -> AppR
 /// 409 `数据规则已存在`; a database failure.
 pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
     let id = state.next_id()?;
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::data_rule::get_by_name(&txn, &rule.name)
         .await?
         .is_some()
@@ -150,7 +150,7 @@ pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
 /// # Errors
 /// 404 `数据规则不存在`, 409 `数据规则已存在`; a database or Kv failure.
 pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let current = crud::data_rule::get(&txn, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(RULE_NOT_FOUND.to_owned()))?;
@@ -174,7 +174,7 @@ pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult
 /// # Errors
 /// A database or Kv failure.
 pub async fn delete(state: &AppState, pks: Vec<i64>) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     // Collected before the scope links go.
     let users = users_of_rules(&txn, &pks).await?;
     let count = crud::data_rule::delete_many(&txn, &pks).await?;

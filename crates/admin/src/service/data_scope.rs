@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::data_rule::{RULE_NOT_FOUND, invalidate_users};
 use crate::crud;
@@ -87,7 +87,7 @@ pub async fn page<C: ConnectionTrait>(
 /// 409 `数据范围已存在`; a database failure.
 pub async fn create(state: &AppState, scope: ValidDataScope) -> AppResult<()> {
     let id = state.next_id()?;
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::data_scope::get_by_name(&txn, &scope.name)
         .await?
         .is_some()
@@ -104,7 +104,7 @@ pub async fn create(state: &AppState, scope: ValidDataScope) -> AppResult<()> {
 /// # Errors
 /// 404 `数据范围不存在`, 409 `数据范围已存在`; a database or Kv failure.
 pub async fn update(state: &AppState, pk: i64, scope: ValidDataScope) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != scope.name
         && crud::data_scope::get_by_name(&txn, &scope.name)
@@ -126,7 +126,7 @@ pub async fn update(state: &AppState, pk: i64, scope: ValidDataScope) -> AppResu
 /// # Errors
 /// 404 `数据范围不存在` / `数据规则不存在`; a database or Kv failure.
 pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !rules.is_empty() {
         let found: HashSet<i64> = crud::data_rule::existing_ids(&txn, &rules)
@@ -150,7 +150,7 @@ pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResu
 /// # Errors
 /// A database or Kv failure.
 pub async fn delete(state: &AppState, pks: Vec<i64>) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     // Collected before the role links go.
     let users = crud::data_scope::user_ids_by_scopes(&txn, &pks).await?;
     let count = crud::data_scope::delete_many(&txn, &pks).await?;

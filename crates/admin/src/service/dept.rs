@@ -10,7 +10,7 @@
 
 use fba_common::security::{CurrentUser, invalidate_user};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::data_permission;
 use super::menu::{TreeNode, build_tree};
@@ -77,7 +77,7 @@ pub async fn tree<C: ConnectionTrait>(
 /// 409 `部门名称已存在`, 404 `父级部门不存在`; a database failure.
 pub async fn create(state: &AppState, dept: ValidDept) -> AppResult<()> {
     let id = state.next_id()?;
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::dept::get_by_name(&txn, &dept.name).await?.is_some() {
         return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
     }
@@ -105,7 +105,7 @@ async fn invalidate_users(state: &AppState, user_ids: &[i64]) -> AppResult<()> {
 /// 404 `部门不存在` / `父级部门不存在`, 409 `部门名称已存在`, 403 `禁止关联自身为父级`
 /// (itself or one of its descendants); a database or Kv failure.
 pub async fn update(state: &AppState, pk: i64, dept: ValidDept) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != dept.name && crud::dept::get_by_name(&txn, &dept.name).await?.is_some() {
         return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
@@ -132,7 +132,7 @@ pub async fn update(state: &AppState, pk: i64, dept: ValidDept) -> AppResult<u64
 /// 404 `部门不存在`, 409 `部门下存在用户，无法删除` / `部门下存在子部门，无法删除`; a database
 /// failure.
 pub async fn delete(state: &AppState, pk: i64) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !crud::dept::user_ids(&txn, pk).await?.is_empty() {
         return Err(AppError::Conflict(HAS_USERS.to_owned()));

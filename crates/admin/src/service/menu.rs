@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use fba_common::security::{CurrentUser, Security};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use crate::crud;
 use crate::model::sys_menu;
@@ -181,7 +181,7 @@ pub async fn tree<C: ConnectionTrait>(db: &C, filter: &MenuFilter) -> AppResult<
 /// 409 `菜单标题已存在`, 404 `父级菜单不存在`; a database failure.
 pub async fn create(state: &AppState, security: &Security, menu: ValidMenu) -> AppResult<()> {
     let id = state.next_id()?;
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
         return Err(AppError::Conflict(TITLE_TAKEN.to_owned()));
     }
@@ -208,7 +208,7 @@ pub async fn update(
     pk: i64,
     menu: ValidMenu,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let current = crud::menu::get(&txn, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(MENU_NOT_FOUND.to_owned()))?;
@@ -235,7 +235,7 @@ pub async fn update(
 /// # Errors
 /// 409 `菜单下存在子菜单，无法删除`; a database or Kv failure.
 pub async fn delete(state: &AppState, security: &Security, pk: i64) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::has_children(&txn, pk).await? {
         return Err(AppError::Conflict(HAS_CHILDREN.to_owned()));
     }

@@ -14,7 +14,7 @@ use chrono::Utc;
 use fba_common::middleware::opera_log::{OperaLogRecord, OperaLogSink};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppResult, AppState};
-use sea_orm::{ActiveValue, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveValue, DatabaseConnection};
 use serde_json::Value;
 
 use super::fit;
@@ -78,7 +78,7 @@ pub async fn bulk_create(
     for row in rows {
         models.push(active_model(state.next_id()?, row));
     }
-    let txn = db.begin().await?;
+    let txn = fba_db::begin_write(db).await?;
     for chunk in models.chunks(INSERT_CHUNK) {
         crud::opera_log::insert_many(&txn, chunk.to_vec()).await?;
     }
@@ -167,7 +167,7 @@ pub async fn list(
 /// # Errors
 /// A database failure.
 pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let count = crud::opera_log::delete(&txn, pks).await?;
     txn.commit().await?;
     Ok(count)
@@ -178,7 +178,7 @@ pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
 /// # Errors
 /// A database failure.
 pub async fn delete_all(state: &AppState) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     crud::opera_log::delete_all(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::{Security, invalidate_user};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use crate::crud;
 use crate::schema::data_rule::DataRuleDetail;
@@ -130,7 +130,7 @@ pub async fn scope_ids<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<Vec<i64
 /// 409 `角色已存在`; a database failure.
 pub async fn create(state: &AppState, role: ValidRole) -> AppResult<()> {
     let id = state.next_id()?;
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     if crud::role::get_by_name(&txn, &role.name).await?.is_some() {
         return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
     }
@@ -149,7 +149,7 @@ pub async fn update(
     pk: i64,
     role: ValidRole,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != role.name && crud::role::get_by_name(&txn, &role.name).await?.is_some() {
         return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
@@ -172,7 +172,7 @@ pub async fn update_menus(
     pk: i64,
     menus: Vec<i64>,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !menus.is_empty() {
         let found: HashSet<i64> = crud::menu::existing_ids(&txn, &menus)
@@ -200,7 +200,7 @@ pub async fn update_scopes(
     pk: i64,
     scopes: Vec<i64>,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !scopes.is_empty() {
         let found: HashSet<i64> = crud::role::existing_scope_ids(&txn, &scopes)
@@ -224,7 +224,7 @@ pub async fn update_scopes(
 /// # Errors
 /// A database or Kv failure.
 pub async fn delete(state: &AppState, security: &Security, pks: Vec<i64>) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     // Collected before the user links go.
     let users = crud::role::user_ids_by_roles(&txn, &pks).await?;
     let count = crud::role::delete_many(&txn, &pks).await?;

@@ -15,7 +15,7 @@ use chrono::Utc;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::{hash_password, invalidate_user};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ActiveValue, ConnectionTrait, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{ActiveValue, ConnectionTrait, DbErr, SqlErr};
 
 use crate::crud;
 use crate::crud::user::NewUserRow;
@@ -220,7 +220,7 @@ pub async fn create(state: &AppState, new: ValidNewUser) -> AppResult<UserWithRe
     let id = state.next_id()?;
     let history_id = state.next_id()?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     check_new_user(&txn, &new).await?;
     let user = crud::user::create(
         &txn,
@@ -252,7 +252,7 @@ pub async fn create(state: &AppState, new: ValidNewUser) -> AppResult<UserWithRe
 /// 404 `用户不存在` / `部门不存在` (checked only when the dept changes) / `角色不存在`, 409
 /// `用户名已注册` / `邮箱已被绑定`; a database or Kv failure.
 pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let user = require(&txn, pk).await?;
     if update.username != user.username
         && crud::user::get_by_username(&txn, &update.username)
@@ -295,7 +295,7 @@ pub async fn update_permission(
     pk: i64,
     kind: PermissionType,
 ) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let user = require(&txn, pk).await?;
     if kind != PermissionType::MultiLogin && pk == caller_id {
         return Err(AppError::Forbidden(SELF_PERMISSION.to_owned()));
@@ -342,7 +342,7 @@ pub async fn reset_password(state: &AppState, pk: i64, password: &NewPassword) -
     let (hash, salt) = hash_with_salt(state, password.as_str()).await?;
     let history_id = state.next_id()?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let count = crud::user::set_password(&txn, pk, &hash, salt, now).await?;
     if count > 0 {
         crud::password_history::create(&txn, history_id, pk, &hash, now).await?;
@@ -361,7 +361,7 @@ pub async fn reset_password(state: &AppState, pk: i64, password: &NewPassword) -
 /// # Errors
 /// 404 `用户不存在`; a database or Kv failure.
 pub async fn delete(state: &AppState, pk: i64) -> AppResult<u64> {
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     let count = crud::user::delete(&txn, pk).await?;
     txn.commit().await?;

@@ -9,10 +9,7 @@
 use chrono::Utc;
 use fba_common::security::{CurrentUser, hash_password, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr};
 
 use crate::crud;
 use crate::model::sys_user;
@@ -143,7 +140,7 @@ pub async fn update_password(
         .ok_or_else(|| AppError::Internal("bcrypt produced a short hash".to_owned()))?;
     let history_id = state.next_id()?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = fba_db::begin_write(&state.db).await?;
     let changes = sys_user::ActiveModel {
         password: ActiveValue::Set(Some(hash.clone())),
         salt: ActiveValue::Set(Some(salt)),
