@@ -27,9 +27,10 @@ use crate::error::AppResult;
 /// The pub/sub channel of session and user changes.
 pub const CHANGES_CHANNEL: &str = "fba:auth:changed";
 
-/// Most sessions (and, separately, users) remembered; beyond it stale entries are dropped,
-/// then everything.
+/// Most sessions remembered; beyond it stale entries are dropped, then everything.
 const CAPACITY: usize = 4096;
+/// Most users remembered (a user with its roles' menus can take a few KiB), same policy.
+const USER_CAPACITY: usize = 1024;
 
 /// A change that makes remembered sessions or users stale.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,9 +213,9 @@ impl SessionCache {
                 entries.session_count = 0;
             }
         }
-        if entries.users.len() >= CAPACITY {
+        if entries.users.len() >= USER_CAPACITY {
             entries.users.retain(|_, (_, at)| at.elapsed() < ttl);
-            if entries.users.len() >= CAPACITY {
+            if entries.users.len() >= USER_CAPACITY {
                 entries.users.clear();
             }
         }
