@@ -50,6 +50,7 @@ TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application
   | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 [ -n "$TOKEN" ] || { echo "login failed" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
+echo 'wrk.method = "POST"' >"$WORK/post.lua"
 cat >"$WORK/login.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '$LOGIN'
@@ -91,4 +92,7 @@ run sidebar /api/v1/sys/menus/sidebar "${AUTH[@]}"
 run unauth_401 /api/v1/sys/users/me
 # Login is bcrypt-bound (cost 12): fewer connections, as many hashes as the blocking pool allows.
 CONNS=16 run login /api/v1/auth/login -s "$WORK/login.lua"
+# FBA's baseline row `login_swagger`: the same password check with query-string credentials, 64
+# connections.
+run login_swagger "/api/v1/auth/login/swagger?username=admin&password=123456" -s "$WORK/post.lua"
 echo "peak RSS: $(hwm)   RSS now: $(rss)"

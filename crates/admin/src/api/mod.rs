@@ -88,3 +88,11 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     v1::monitor::session::kick_out,
 ))]
 pub struct AdminApi;
+#[cfg(test)]
+mod dump_tests {
+    #[test]
+    fn dump() {
+        use utoipa::OpenApi;
+        std::fs::write("/tmp/admin_openapi.json", super::AdminApi::openapi().to_pretty_json().unwrap()).unwrap();
+    }
+}

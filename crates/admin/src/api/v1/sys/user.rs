@@ -35,7 +35,7 @@ fba_common::permission!(
     operation_id = "get_current_user",
     summary = "获取当前用户信息",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetCurrentUserInfoWithRelationDetail"))
+    responses((status = 200, description = "x", body = fba_common::response::ResponseModel<CurrentUserInfo>))
 )]
 pub async fn me(auth: AuthUser) -> HttpResponse {
     response::ok(CurrentUserInfo::from(auth.user()))
@@ -179,7 +179,7 @@ pub async fn get_user(
         ("pk" = i64, Path, description = "用户 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetRoleDetail]"))
+    responses((status = 200, description = "x", body = fba_common::response::ResponseModel<Vec<crate::schema::auth::CaptchaDetail>>))
 )]
 pub async fn get_user_roles(
     _auth: AuthUser,
