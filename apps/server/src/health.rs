@@ -28,8 +28,8 @@ pub struct Health {
     path = "/health",
     tag = "health",
     responses(
-        (status = 200, description = "database and Kv store answer", body = Health),
-        (status = 503, description = "a backing store is down", body = Health)
+        (status = 200, description = "database and Kv store answer", body = fba_common::response::ResponseModel<Health>),
+        (status = 503, description = "a backing store is down", body = fba_common::response::ResponseModel<Health>)
     )
 )]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {

@@ -15,7 +15,7 @@ use crate::i18n::{t, t_args};
 use crate::scope;
 
 /// One field that failed validation, in pydantic's shape (FBA's `data.errors[]`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldError {
     /// pydantic error type (`missing`, `int_parsing`, `string_too_long`, `json_invalid`, ...).
     #[serde(rename = "type")]
@@ -28,6 +28,7 @@ pub struct FieldError {
     pub input: Value,
     /// Constraint values (`{"ge": 1}`), when any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub ctx: Option<Value>,
 }
 
@@ -200,6 +201,29 @@ fn validation_summary(errors: &[FieldError]) -> String {
         })
         .unwrap_or_default();
     format!("{prefix}: {field} {}，输入：{}", first.msg, first.input)
+}
+
+/// The error envelope as the OpenAPI document describes it (documentation only: replies are
+/// built by the `ResponseError` impl of `AppError`). `data` is `null` except for a 422 outside
+/// production, which lists the failed fields; `trace_id` is absent only when the JWT middleware
+/// rejects a token.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ErrorResponseModel {
+    /// HTTP status or business code (`400`, `401`, `403`, `404`, `409`, `422`, `40001`, ...).
+    pub code: i32,
+    /// Localised message.
+    pub msg: String,
+    /// `null`, or the field errors of a 422.
+    pub data: Option<ValidationErrors>,
+    /// The request's trace id.
+    pub trace_id: Option<String>,
+}
+
+/// `data` of a 422 outside production (documentation only).
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ValidationErrors {
+    /// The failed fields, in pydantic's shape.
+    pub errors: Vec<FieldError>,
 }
 
 #[derive(Serialize)]

@@ -19,6 +19,21 @@ pub struct ResponseModel<T> {
     pub data: T,
 }
 
+/// `null`, as the OpenAPI document shows the `data` of writes: `ResponseModel<Null>` (FastAPI's
+/// `ResponseModel` with `data: None`). Documentation only; replies send `()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Null;
+
+impl utoipa::PartialSchema for Null {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Null)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Null {}
+
 /// An envelope with the standard success message.
 pub fn envelope<T: Serialize>(data: T) -> ResponseModel<T> {
     ResponseModel {

@@ -224,6 +224,12 @@ async fn openapi_documents_every_route_with_fba_summaries_and_the_log_uses_them(
             operations += 1;
             let summary = op["summary"].as_str().unwrap_or_default();
             assert!(!summary.is_empty(), "{method} {path} has no summary");
+            let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            assert!(
+                schema["$ref"].is_string() || schema["type"].is_string(),
+                "{method} {path}: the 200 reply has no JSON schema: {}",
+                op["responses"]["200"]
+            );
             let security = if PUBLIC.contains(&path.as_str()) {
                 Value::Null
             } else {
@@ -311,6 +317,206 @@ async fn opera_log_row(app: &TestApp, trace_id: &str) -> sys_opera_log::Model {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("no opera log row for {trace_id} after 5 s");
+}
+
+/// The documented schema of `method path`'s reply with `status`.
+fn reply_schema<'a>(doc: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+    let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
+        ["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {path} documents no {status} schema"
+    );
+    schema
+}
+
+/// Checks `value` against `schema` (the subset of JSON Schema utoipa writes: `$ref`, `allOf`,
+/// `oneOf`, `type`, `properties`, `required`, `items`), treating every object as closed: a key
+/// the schema does not name is an error. Returns the first mismatch with its JSON path.
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: unresolved {r}"));
+        }
+        return conforms(doc, target, value, at);
+    }
+    if let Some(branches) = schema["oneOf"].as_array() {
+        let errors: Vec<String> = branches
+            .iter()
+            .filter_map(|b| conforms(doc, b, value, at).err())
+            .collect();
+        if errors.len() == branches.len() {
+            return Err(errors.join(" | "));
+        }
+        return Ok(());
+    }
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "string" => value.is_string(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: {value} is not {types:?}"));
+        }
+    }
+    // The object's properties and required keys, merged over `allOf` (serde's `flatten`).
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    let mut parts = vec![schema.clone()];
+    while let Some(part) = parts.pop() {
+        let part = match part["$ref"].as_str() {
+            Some(r) => {
+                doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")].clone()
+            }
+            None => part,
+        };
+        if let Some(all) = part["allOf"].as_array() {
+            parts.extend(all.iter().cloned());
+        }
+        if let Some(p) = part["properties"].as_object() {
+            properties.extend(p.clone());
+        }
+        if let Some(r) = part["required"].as_array() {
+            required.extend(r.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+    }
+    // An object schema without properties (`Object`) accepts any keys.
+    if let Value::Object(map) = value
+        && (!properties.is_empty() || !required.is_empty())
+    {
+        for key in &required {
+            if !map.contains_key(key) {
+                return Err(format!("{at}: required `{key}` is missing"));
+            }
+        }
+        for (key, v) in map {
+            let Some(prop) = properties.get(key) else {
+                return Err(format!("{at}: `{key}` is not a documented property"));
+            };
+            conforms(doc, prop, v, &format!("{at}.{key}"))?;
+        }
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            conforms(doc, item_schema, item, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn openapi_reply_schemas_match_real_replies() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = json(app.get("/openapi").await).await;
+    let token = app.token_for(1).await;
+
+    // Replies with data, checked whole: every key of the envelope, `data` and everything
+    // nested is a documented property of the right type, and every required one is sent.
+    let reads = [
+        ("/api/v1/sys/users/me", "/api/v1/sys/users/me"),
+        ("/api/v1/sys/users", "/api/v1/sys/users?page=1&size=20"),
+        ("/api/v1/sys/users/{pk}", "/api/v1/sys/users/1"),
+        ("/api/v1/sys/menus/sidebar", "/api/v1/sys/menus/sidebar"),
+        ("/api/v1/sys/menus", "/api/v1/sys/menus"),
+        ("/api/v1/sys/depts", "/api/v1/sys/depts"),
+        ("/api/v1/sys/roles/{pk}", "/api/v1/sys/roles/1"),
+        ("/api/v1/sys/data-rules", "/api/v1/sys/data-rules"),
+        ("/api/v1/auth/codes", "/api/v1/auth/codes"),
+        ("/api/v1/monitors/sessions", "/api/v1/monitors/sessions"),
+        ("/api/v1/monitors/server", "/api/v1/monitors/server"),
+    ];
+    for (pattern, url) in reads {
+        let (status, body) = app.get_json(url, &token).await;
+        assert_eq!((status, &body["code"]), (200, &json!(200)), "{url}: {body}");
+        let schema = reply_schema(&doc, "get", pattern, 200);
+        if let Err(e) = conforms(&doc, schema, &body, "$") {
+            panic!("GET {url} does not match its documented schema: {e}\n{body}");
+        }
+        // The brief's minimum, spelled out: `data`'s top-level keys are documented.
+        let data = match &body["data"] {
+            Value::Array(items) => items.first().cloned().unwrap_or(Value::Null),
+            other => other.clone(),
+        };
+        assert!(data.is_object() || url.ends_with("/codes"), "{url}: {data}");
+    }
+
+    // The check itself tells an undocumented key, a missing one and a wrong type apart.
+    let me = reply_schema(&doc, "get", "/api/v1/sys/users/me", 200);
+    let (_, real) = app.get_json("/api/v1/sys/users/me", &token).await;
+    for (pointer, bad) in [
+        ("/data/bogus", json!(1)),
+        ("/data/roles", json!("admin")),
+        ("/data/dept", json!(7)),
+    ] {
+        let mut body = real.clone();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        body.pointer_mut(parent).unwrap()[key] = bad;
+        assert!(conforms(&doc, me, &body, "$").is_err(), "{pointer}");
+    }
+    let mut body = real.clone();
+    body["data"].as_object_mut().unwrap().remove("username");
+    assert!(conforms(&doc, me, &body, "$").is_err(), "missing username");
+
+    // A write's `null` data, its soft failure, and the error envelopes (401, 404, 422).
+    let (status, body) = app
+        .put_json(
+            "/api/v1/sys/users/me/nickname",
+            &token,
+            &json!({"nickname": "schema"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let schema = reply_schema(&doc, "put", "/api/v1/sys/users/me/nickname", 200);
+    conforms(&doc, schema, &body, "$").unwrap();
+    let (status, body) = app
+        .delete_json(
+            "/api/v1/sys/data-rules",
+            &token,
+            Some(&json!({"pks": [987654]})),
+        )
+        .await;
+    assert_eq!((status, &body["code"]), (200, &json!(400)), "{body}");
+    let schema = reply_schema(&doc, "delete", "/api/v1/sys/data-rules", 200);
+    conforms(&doc, schema, &body, "$").unwrap();
+    let errors = [
+        (
+            app.get("/api/v1/sys/users/me").await,
+            "/api/v1/sys/users/me",
+            401,
+        ),
+        (
+            app.get_auth("/api/v1/sys/users/987654", &token).await,
+            "/api/v1/sys/users/{pk}",
+            404,
+        ),
+        (
+            app.get_auth("/api/v1/sys/users?page=0", &token).await,
+            "/api/v1/sys/users",
+            422,
+        ),
+    ];
+    for (resp, pattern, expected) in errors {
+        let (status, body) = json(resp).await;
+        assert_eq!(status, expected, "{pattern}: {body}");
+        let schema = reply_schema(&doc, "get", pattern, expected);
+        if let Err(e) = conforms(&doc, schema, &body, "$") {
+            panic!("{expected} of GET {pattern} does not match: {e}\n{body}");
+        }
+    }
+    app.stop().await;
 }
 
 #[tokio::test]

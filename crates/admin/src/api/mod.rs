@@ -4,8 +4,11 @@
 //! `/api/v1/sys/users/*`. No SQL, no business rules.
 //!
 //! Every handler carries `#[utoipa::path]` with FBA's `summary` (the title the operation log
-//! records), tag and operation id; [`AdminApi`] collects them for the server's document.
+//! records), tag and operation id, and its replies as schemas: `ResponseModel<T>` for the 200
+//! and `ErrorResponseModel` for each 4xx it can answer; [`AdminApi`] collects them for the
+//! server's document.
 
+mod doc;
 pub mod v1;
 
 /// Registers the admin core's routes on `cfg` (mounted under `FASTAPI_API_V1_PATH`).
@@ -88,11 +91,3 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     v1::monitor::session::kick_out,
 ))]
 pub struct AdminApi;
-#[cfg(test)]
-mod dump_tests {
-    #[test]
-    fn dump() {
-        use utoipa::OpenApi;
-        std::fs::write("/tmp/admin_openapi.json", super::AdminApi::openapi().to_pretty_json().unwrap()).unwrap();
-    }
-}

@@ -147,7 +147,7 @@ impl DataRuleQuery {
 }
 
 /// FBA's `GetDataRuleDetail`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DataRuleDetail {
     /// Name.
     pub name: String,
@@ -165,9 +165,11 @@ pub struct DataRuleDetail {
     pub id: i64,
     /// Creation time.
     #[serde(with = "fba_common::datetime")]
+    #[schema(value_type = String)]
     pub created_time: DateTime<Utc>,
     /// Last update.
     #[serde(with = "fba_common::datetime::option")]
+    #[schema(value_type = Option<String>)]
     pub updated_time: Option<DateTime<Utc>>,
 }
 
@@ -188,7 +190,7 @@ impl From<sys_data_rule::Model> for DataRuleDetail {
 }
 
 /// FBA's `GetDataRuleColumnDetail`: a column a rule may name.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DataRuleColumn {
     /// Column name or column template.
     pub key: String,
@@ -197,7 +199,7 @@ pub struct DataRuleColumn {
 }
 
 /// FBA's `GetDataRuleTemplateVariableDetail`: a value template a rule may use.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TemplateVariable {
     /// The template (`${user_id}`).
     pub key: String,

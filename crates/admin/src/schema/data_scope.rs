@@ -131,7 +131,7 @@ impl DataScopeQuery {
 }
 
 /// FBA's `GetDataScopeDetail`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DataScopeDetail {
     /// Name.
     pub name: String,
@@ -141,9 +141,11 @@ pub struct DataScopeDetail {
     pub id: i64,
     /// Creation time.
     #[serde(with = "fba_common::datetime")]
+    #[schema(value_type = String)]
     pub created_time: DateTime<Utc>,
     /// Last update.
     #[serde(with = "fba_common::datetime::option")]
+    #[schema(value_type = Option<String>)]
     pub updated_time: Option<DateTime<Utc>>,
 }
 
@@ -160,7 +162,7 @@ impl From<sys_data_scope::Model> for DataScopeDetail {
 }
 
 /// FBA's `GetDataScopeWithRelationDetail`: a scope and its rules (`[]` when it has none).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DataScopeWithRules {
     /// The scope.
     #[serde(flatten)]

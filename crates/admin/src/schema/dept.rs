@@ -185,7 +185,7 @@ impl DeptQuery {
 }
 
 /// FBA's `GetDeptDetail` (`YYYY-MM-DD HH:MM:SS` datetimes).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeptDetail {
     /// Name.
     pub name: String,
@@ -207,9 +207,11 @@ pub struct DeptDetail {
     pub del_flag: bool,
     /// Creation time.
     #[serde(with = "fba_common::datetime")]
+    #[schema(value_type = String)]
     pub created_time: DateTime<Utc>,
     /// Last update.
     #[serde(with = "fba_common::datetime::option")]
+    #[schema(value_type = Option<String>)]
     pub updated_time: Option<DateTime<Utc>>,
 }
 
@@ -232,12 +234,13 @@ impl From<sys_dept::Model> for DeptDetail {
 }
 
 /// FBA's `GetDeptTree`: a department and its children (`null` on leaves).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DeptTree {
     /// The department.
     #[serde(flatten)]
     pub dept: DeptDetail,
     /// Child departments in `sort` order, `None` (JSON `null`) for a leaf.
+    #[schema(no_recursion)]
     pub children: Option<Vec<DeptTree>>,
 }
 

@@ -401,7 +401,7 @@ impl MenuQuery {
 // ---------------------------------------------------------------------------------------------
 
 /// FBA's `GetMenuDetail` (`YYYY-MM-DD HH:MM:SS` datetimes).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MenuDetail {
     /// Title.
     pub title: String,
@@ -436,9 +436,11 @@ pub struct MenuDetail {
     pub id: i64,
     /// Creation time.
     #[serde(with = "fba_common::datetime")]
+    #[schema(value_type = String)]
     pub created_time: DateTime<Utc>,
     /// Last update.
     #[serde(with = "fba_common::datetime::option")]
+    #[schema(value_type = Option<String>)]
     pub updated_time: Option<DateTime<Utc>>,
 }
 
@@ -467,17 +469,18 @@ impl From<sys_menu::Model> for MenuDetail {
 }
 
 /// FBA's `GetMenuTree`: a menu and its children (`null` on leaves).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MenuTree {
     /// The menu.
     #[serde(flatten)]
     pub menu: MenuDetail,
     /// Child menus in `sort` order, `None` (JSON `null`) for a leaf.
+    #[schema(no_recursion)]
     pub children: Option<Vec<MenuTree>>,
 }
 
 /// `meta` of a sidebar node (vben5 route meta).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SidebarMeta {
     /// Menu/tab/breadcrumb text (`title`).
     pub title: String,
@@ -502,7 +505,7 @@ pub struct SidebarMeta {
 /// One node of the vben5 sidebar: the menu's columns except those moved into `meta`, ISO-8601
 /// datetimes (FBA serialises this untyped payload with pydantic's defaults), and `children`
 /// only when there are some.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct SidebarNode {
     /// Id.
     pub id: i64,
@@ -531,6 +534,7 @@ pub struct SidebarNode {
     pub meta: SidebarMeta,
     /// Child nodes; the key is absent on leaves.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
     pub children: Vec<SidebarNode>,
 }
 

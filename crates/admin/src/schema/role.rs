@@ -188,7 +188,7 @@ impl RoleQuery {
 }
 
 /// FBA's `GetRoleDetail`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RoleDetail {
     /// Name.
     pub name: String,
@@ -202,9 +202,11 @@ pub struct RoleDetail {
     pub id: i64,
     /// Creation time.
     #[serde(with = "fba_common::datetime")]
+    #[schema(value_type = String)]
     pub created_time: DateTime<Utc>,
     /// Last update.
     #[serde(with = "fba_common::datetime::option")]
+    #[schema(value_type = Option<String>)]
     pub updated_time: Option<DateTime<Utc>>,
 }
 
@@ -223,7 +225,7 @@ impl From<sys_role::Model> for RoleDetail {
 }
 
 /// FBA's `GetRoleWithRelationDetail`: the role, its menus and its data scopes.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RoleWithRelation {
     /// The role.
     #[serde(flatten)]

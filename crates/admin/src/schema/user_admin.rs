@@ -445,7 +445,7 @@ impl UserQuery {
 
 /// FBA's `GetUserInfoWithRelationDetail`: `UserInfo` + the dept object + the roles (with their
 /// menus and data scopes on a detail, with `menus: []` and `scopes: []` in the list).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserWithRelation {
     /// The user.
     #[serde(flatten)]

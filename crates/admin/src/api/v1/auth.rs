@@ -10,12 +10,17 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
+use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{MaybeAuthUser, Security};
 use fba_common::{AppError, AppResult, AppState, response};
 
-use crate::schema::auth::{LoginParam, SwaggerLoginQuery, SwaggerToken};
+use crate::api::doc;
+use crate::schema::auth::{
+    CaptchaDetail, LoginParam, LoginToken, NewToken, SwaggerLoginQuery, SwaggerToken,
+};
 use crate::service::{auth, captcha};
 
 /// Registers the `/auth` routes.
@@ -34,7 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "验证码",
     operation_id = "get_captcha",
     summary = "获取登录验证码",
-    responses((status = 200, description = "GetCaptchaDetail"))
+    responses(
+        (status = 200, description = "GetCaptchaDetail", body = ResponseModel<CaptchaDetail>),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+    )
 )]
 async fn get_captcha(
     req: HttpRequest,
@@ -62,7 +70,14 @@ async fn get_captcha(
     summary = "用户登录",
     description = "json 格式登录, 仅支持在第三方api工具调试, 例如: postman",
     request_body = LoginParam,
-    responses((status = 200, description = "GetLoginToken; sets the refresh-token cookie"))
+    responses(
+        (status = 200, description = "GetLoginToken; sets the refresh-token cookie", body = ResponseModel<LoginToken>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+    )
 )]
 async fn login(
     req: HttpRequest,
@@ -95,7 +110,13 @@ async fn login(
     summary = "swagger 调试专用",
     description = "用于快捷获取 token 进行 swagger 认证",
     params(SwaggerLoginQuery),
-    responses((status = 200, description = "GetSwaggerToken (not enveloped)"))
+    responses(
+        (status = 200, description = "GetSwaggerToken (not enveloped)", body = SwaggerToken),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+    )
 )]
 async fn login_swagger(
     req: HttpRequest,
@@ -140,7 +161,13 @@ async fn login_rate_limit(
     tag = "授权",
     operation_id = "refresh_token",
     summary = "刷新 token",
-    responses((status = 200, description = "GetNewToken; rotates the refresh-token cookie"))
+    responses(
+        (status = 200, description = "GetNewToken; rotates the refresh-token cookie", body = ResponseModel<NewToken>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+    )
 )]
 async fn refresh(
     req: HttpRequest,
@@ -173,7 +200,9 @@ async fn refresh(
     tag = "授权",
     operation_id = "logout",
     summary = "用户登出",
-    responses((status = 200, description = "null; deletes the refresh-token cookie"))
+    responses(
+        (status = 200, description = "null; deletes the refresh-token cookie", body = ResponseModel<Null>),
+    )
 )]
 async fn logout(
     req: HttpRequest,

@@ -4,10 +4,13 @@
 //! owns; mount it before that scope.
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
+use fba_common::response::ResponseModel;
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
 use fba_common::{AppResult, AppState, response};
 
+use crate::api::doc;
 use crate::service::user_me;
 
 /// `GET /auth/codes`: a JSON array of unique permission codes.
@@ -22,7 +25,10 @@ use crate::service::user_me;
     summary = "获取所有授权码",
     description = "适配 vben admin v5",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[str]"))
+    responses(
+        (status = 200, description = "list[str]", body = ResponseModel<Vec<String>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 pub async fn codes(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let codes = user_me::permission_codes(&state, auth.user()).await?;

@@ -2,13 +2,16 @@
 //! (`log:login:clear`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState, response};
 
-use crate::schema::login_log::{DeleteLoginLogParam, LoginLogFilter};
+use crate::api::doc;
+use crate::schema::login_log::{DeleteLoginLogParam, LoginLogDetail, LoginLogFilter};
 use crate::service::login_log;
 
 fba_common::permission!(
@@ -39,7 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     summary = "分页获取登录日志",
     params(LoginLogFilter, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<GetLoginLogDetail>"))
+    responses(
+        (status = 200, description = "Page<GetLoginLogDetail>", body = ResponseModel<Page<LoginLogDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn list(
     state: web::Data<AppState>,
@@ -60,7 +67,12 @@ async fn list(
     summary = "批量删除登录日志",
     request_body = DeleteLoginLogParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing matched"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     state: web::Data<AppState>,
@@ -79,7 +91,11 @@ async fn delete(
     operation_id = "delete_all_login_logs",
     summary = "清空登录日志",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+    )
 )]
 async fn delete_all(
     state: web::Data<AppState>,

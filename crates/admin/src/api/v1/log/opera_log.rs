@@ -3,13 +3,16 @@
 //! log records for it once the handlers are in the OpenAPI document.
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState, response};
 
-use crate::schema::opera_log::{DeleteOperaLogParam, OperaLogQuery};
+use crate::api::doc;
+use crate::schema::opera_log::{DeleteOperaLogParam, OperaLogDetail, OperaLogQuery};
 use crate::service::opera_log;
 
 fba_common::permission!(
@@ -41,7 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     summary = "分页获取操作日志",
     params(OperaLogQuery, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<OperaLog>"))
+    responses(
+        (status = 200, description = "Page<GetOperaLogDetail>", body = ResponseModel<Page<OperaLogDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn list(
     state: web::Data<AppState>,
@@ -63,7 +70,12 @@ pub async fn list(
     summary = "批量删除操作日志",
     security(("HTTPBearer" = [])),
     request_body = DeleteOperaLogParam,
-    responses((status = 200, description = "null, or the soft failure when nothing matched"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -83,7 +95,11 @@ pub async fn delete(
     operation_id = "delete_all_opera_logs",
     summary = "清空操作日志",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+    )
 )]
 pub async fn delete_all(
     state: web::Data<AppState>,

@@ -2,11 +2,14 @@
 //! the facts of the in-process store when Redis is not configured.
 
 use actix_web::{HttpResponse, web};
-use fba_common::response::ok;
+use fba_common::error::ErrorResponseModel;
+use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
 use fba_common::{AppResult, AppState};
 
+use crate::api::doc;
+use crate::schema::monitor::RedisMonitorInfo;
 use crate::service::monitor;
 
 /// `GET /monitors/redis`: FBA's `RedisMonitorInfo`.
@@ -17,7 +20,10 @@ use crate::service::monitor;
     operation_id = "get_redis_info",
     summary = "Redis 监控",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "RedisMonitorInfo"))
+    responses(
+        (status = 200, description = "RedisMonitorInfo", body = ResponseModel<RedisMonitorInfo>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn redis_info(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(monitor::redis_info(&state).await?))

@@ -2,10 +2,13 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::AppResult;
-use fba_common::response::ok;
+use fba_common::error::ErrorResponseModel;
+use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::SuperUser;
 
+use crate::api::doc;
+use crate::schema::monitor::ServerMonitorInfo;
 use crate::service::monitor;
 
 /// `GET /monitors/server`: FBA's `ServerMonitorInfo`.
@@ -16,7 +19,11 @@ use crate::service::monitor;
     operation_id = "get_server_info",
     summary = "Server 监控",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "ServerMonitorInfo"))
+    responses(
+        (status = 200, description = "ServerMonitorInfo", body = ResponseModel<ServerMonitorInfo>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+    )
 )]
 async fn server_info(_auth: SuperUser) -> AppResult<HttpResponse> {
     Ok(ok(monitor::server_info().await?))

@@ -1,12 +1,15 @@
 //! `/api/v1/monitors/sessions`: the online sessions (superusers only) and the kick-out.
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::Query;
+use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{Security, SuperUser};
 use fba_common::{AppResult, AppState, response};
 
-use crate::schema::session::{KickOutQuery, SessionListQuery};
+use crate::api::doc;
+use crate::schema::session::{KickOutQuery, SessionListQuery, TokenDetail};
 use crate::service::session_monitor;
 
 /// `GET /monitors/sessions?username=`: every live session (`list[TokenDetail]`).
@@ -21,7 +24,11 @@ use crate::service::session_monitor;
     summary = "获取在线用户",
     params(SessionListQuery),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[TokenDetail]"))
+    responses(
+        (status = 200, description = "list[TokenDetail]", body = ResponseModel<Vec<TokenDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+    )
 )]
 pub async fn list(
     _auth: SuperUser,
@@ -47,7 +54,12 @@ pub async fn list(
     summary = "强制下线",
     params(("pk" = i64, Path, description = "用户 ID"), KickOutQuery),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn kick_out(
     _auth: SuperUser,

@@ -2,14 +2,19 @@
 //! lists and details, and rule writes (RBAC `data:rule:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
 
-use crate::schema::data_rule::{DataRuleParam, DataRuleQuery, DeleteDataRulesParam};
+use crate::api::doc;
+use crate::schema::data_rule::{
+    DataRuleColumn, DataRuleDetail, DataRuleParam, DataRuleQuery, DeleteDataRulesParam,
+    TemplateVariable,
+};
 use crate::service;
 
 fba_common::permission!(
@@ -33,7 +38,10 @@ fba_common::permission!(
     operation_id = "get_data_rule_models",
     summary = "获取数据规则可用模型",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[str]"))
+    responses(
+        (status = 200, description = "list[str]", body = ResponseModel<Vec<String>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::models()))
@@ -50,7 +58,11 @@ async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
         ("model" = String, Path, description = "模型名称"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetDataRuleColumnDetail]"))
+    responses(
+        (status = 200, description = "list[GetDataRuleColumnDetail]", body = ResponseModel<Vec<DataRuleColumn>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+    )
 )]
 async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::columns(&model.into_inner())?))
@@ -64,7 +76,10 @@ async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpRes
     operation_id = "get_data_rule_value_template_variables",
     summary = "获取数据规则值可用模板变量",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetDataRuleTemplateVariableDetail]"))
+    responses(
+        (status = 200, description = "list[GetDataRuleTemplateVariableDetail]", body = ResponseModel<Vec<TemplateVariable>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn value_template_variables(_auth: AuthUser) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::value_template_variables()))
@@ -78,7 +93,10 @@ async fn value_template_variables(_auth: AuthUser) -> AppResult<HttpResponse> {
     operation_id = "get_all_data_rules",
     summary = "获取所有数据规则",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetDataRuleDetail]"))
+    responses(
+        (status = 200, description = "list[GetDataRuleDetail]", body = ResponseModel<Vec<DataRuleDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_rule::all(&state.db).await?))
@@ -95,7 +113,12 @@ async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpRespo
         ("pk" = i64, Path, description = "数据规则 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetDataRuleDetail"))
+    responses(
+        (status = 200, description = "GetDataRuleDetail", body = ResponseModel<DataRuleDetail>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn get_rule(
     _auth: AuthUser,
@@ -120,7 +143,11 @@ async fn get_rule(
         ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<GetDataRuleDetail>"))
+    responses(
+        (status = 200, description = "Page<GetDataRuleDetail>", body = ResponseModel<Page<DataRuleDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn list(
     _auth: AuthUser,
@@ -143,7 +170,13 @@ async fn list(
     summary = "创建数据规则",
     request_body = DataRuleParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn create(
     _perm: Perm<DataRuleAdd>,
@@ -166,7 +199,14 @@ async fn create(
     ),
     request_body = DataRuleParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update(
     _perm: Perm<DataRuleEdit>,
@@ -189,7 +229,12 @@ async fn update(
     summary = "批量删除数据规则",
     request_body = DeleteDataRulesParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     _perm: Perm<DataRuleDel>,

@@ -2,15 +2,18 @@
 //! (RBAC `data:scope:add|edit|del`, `data:scope:rule:edit`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
 
+use crate::api::doc;
 use crate::schema::data_scope::{
-    DataScopeParam, DataScopeQuery, DataScopeRulesParam, DeleteDataScopesParam,
+    DataScopeDetail, DataScopeParam, DataScopeQuery, DataScopeRulesParam, DataScopeWithRules,
+    DeleteDataScopesParam,
 };
 use crate::service;
 
@@ -39,7 +42,10 @@ fba_common::permission!(
     operation_id = "get_all_data_scope",
     summary = "获取所有数据范围",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetDataScopeDetail]"))
+    responses(
+        (status = 200, description = "list[GetDataScopeDetail]", body = ResponseModel<Vec<DataScopeDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::data_scope::all(&state.db).await?))
@@ -56,7 +62,12 @@ async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpRespo
         ("pk" = i64, Path, description = "数据范围 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetDataScopeDetail"))
+    responses(
+        (status = 200, description = "GetDataScopeDetail", body = ResponseModel<DataScopeDetail>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn get_scope(
     _auth: AuthUser,
@@ -79,7 +90,12 @@ async fn get_scope(
         ("pk" = i64, Path, description = "数据范围 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetDataScopeWithRelationDetail"))
+    responses(
+        (status = 200, description = "GetDataScopeWithRelationDetail", body = ResponseModel<DataScopeWithRules>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn rules(
     _auth: AuthUser,
@@ -106,7 +122,11 @@ async fn rules(
         ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<GetDataScopeDetail>"))
+    responses(
+        (status = 200, description = "Page<GetDataScopeDetail>", body = ResponseModel<Page<DataScopeDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn list(
     _auth: AuthUser,
@@ -129,7 +149,13 @@ async fn list(
     summary = "创建数据范围",
     request_body = DataScopeParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn create(
     _perm: Perm<DataScopeAdd>,
@@ -152,7 +178,14 @@ async fn create(
     ),
     request_body = DataScopeParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update(
     _perm: Perm<DataScopeEdit>,
@@ -178,7 +211,13 @@ async fn update(
     ),
     request_body = DataScopeRulesParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update_rules(
     _perm: Perm<DataScopeRuleEdit>,
@@ -201,7 +240,12 @@ async fn update_rules(
     summary = "批量删除数据范围",
     request_body = DeleteDataScopesParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     _perm: Perm<DataScopeDel>,

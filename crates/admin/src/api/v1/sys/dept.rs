@@ -2,13 +2,15 @@
 //! department, and department writes (RBAC `sys:dept:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
+use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
 
-use crate::schema::dept::{DeptParam, DeptQuery};
+use crate::api::doc;
+use crate::schema::dept::{DeptDetail, DeptParam, DeptQuery, DeptTree};
 use crate::service;
 
 fba_common::permission!(
@@ -35,7 +37,12 @@ fba_common::permission!(
         ("pk" = i64, Path, description = "部门 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetDeptDetail"))
+    responses(
+        (status = 200, description = "GetDeptDetail", body = ResponseModel<DeptDetail>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn get_dept(
     _auth: AuthUser,
@@ -56,7 +63,11 @@ async fn get_dept(
         DeptQuery,
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetDeptTree]"))
+    responses(
+        (status = 200, description = "list[GetDeptTree]", body = ResponseModel<Vec<DeptTree>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn tree(
     auth: AuthUser,
@@ -78,7 +89,14 @@ async fn tree(
     summary = "创建部门",
     request_body = DeptParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn create(
     _perm: Perm<SysDeptAdd>,
@@ -101,7 +119,14 @@ async fn create(
     ),
     request_body = DeptParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update(
     _perm: Perm<SysDeptEdit>,
@@ -126,7 +151,13 @@ async fn update(
         ("pk" = i64, Path, description = "部门 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     _perm: Perm<SysDeptDel>,

@@ -5,14 +5,17 @@ use actix_files::NamedFile;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
-use fba_common::response::ok;
+use fba_common::error::ErrorResponseModel;
+use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::Perm;
 use fba_common::{AppError, AppResult, AppState, FieldError};
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use crate::api::doc;
 use crate::service::upload;
+use crate::service::upload::UploadUrl;
 
 fba_common::permission!(
     /// `POST /sys/files/upload`.
@@ -111,7 +114,14 @@ async fn file_part(form: &mut Multipart) -> AppResult<(Field, String)> {
     summary = "本地文件上传",
     request_body(content = UploadFileForm, content_type = "multipart/form-data"),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "UploadUrl: {\"url\": \"/static/upload/<name>\"}"))
+    responses(
+        (status = 200, description = "UploadUrl: `{\"url\": \"/static/upload/<name>\"}`", body = ResponseModel<UploadUrl>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 413, description = doc::TOO_LARGE, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn upload_file(
     _perm: Perm<SysFileUpload>,

@@ -2,13 +2,15 @@
 //! writes (RBAC `sys:menu:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
+use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, Security};
 use fba_common::{AppResult, AppState};
 
-use crate::schema::menu::{MenuParam, MenuQuery};
+use crate::api::doc;
+use crate::schema::menu::{MenuDetail, MenuParam, MenuQuery, MenuTree, SidebarNode};
 use crate::service;
 
 fba_common::permission!(
@@ -33,7 +35,10 @@ fba_common::permission!(
     summary = "获取用户菜单侧边栏",
     description = "已适配 vben admin v5",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[dict]: the vben5 route tree"))
+    responses(
+        (status = 200, description = "list[dict]: the vben5 route tree", body = ResponseModel<Vec<SidebarNode>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn sidebar(
     auth: AuthUser,
@@ -56,7 +61,12 @@ async fn sidebar(
         ("pk" = i64, Path, description = "菜单 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetMenuDetail"))
+    responses(
+        (status = 200, description = "GetMenuDetail", body = ResponseModel<MenuDetail>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn get_menu(
     _auth: AuthUser,
@@ -77,7 +87,11 @@ async fn get_menu(
         MenuQuery,
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetMenuTree]"))
+    responses(
+        (status = 200, description = "list[GetMenuTree]", body = ResponseModel<Vec<MenuTree>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn tree(
     _auth: AuthUser,
@@ -97,7 +111,14 @@ async fn tree(
     summary = "创建菜单",
     request_body = MenuParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn create(
     _perm: Perm<SysMenuAdd>,
@@ -121,7 +142,14 @@ async fn create(
     ),
     request_body = MenuParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update(
     _perm: Perm<SysMenuEdit>,
@@ -146,7 +174,13 @@ async fn update(
         ("pk" = i64, Path, description = "菜单 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     _perm: Perm<SysMenuDel>,

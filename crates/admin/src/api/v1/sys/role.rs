@@ -2,15 +2,19 @@
 //! role writes (RBAC `sys:role:add|edit|del`, `sys:role:menu:edit`, `sys:role:scope:edit`).
 
 use actix_web::{HttpResponse, web};
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
-use fba_common::response::{ok, ok_empty, ok_or_soft_fail};
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, Security};
 use fba_common::{AppResult, AppState};
 
+use crate::api::doc;
+use crate::schema::menu::MenuTree;
 use crate::schema::role::{
-    DeleteRolesParam, RoleMenusParam, RoleParam, RoleQuery, RoleScopesParam,
+    DeleteRolesParam, RoleDetail, RoleMenusParam, RoleParam, RoleQuery, RoleScopesParam,
+    RoleWithRelation,
 };
 use crate::service;
 
@@ -43,7 +47,10 @@ fba_common::permission!(
     operation_id = "get_all_roles",
     summary = "获取所有角色",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetRoleDetail]"))
+    responses(
+        (status = 200, description = "list[GetRoleDetail]", body = ResponseModel<Vec<RoleDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(ok(service::role::all(&state.db).await?))
@@ -60,7 +67,12 @@ async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpRespo
         ("pk" = i64, Path, description = "角色 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[GetMenuTree]"))
+    responses(
+        (status = 200, description = "list[GetMenuTree]", body = ResponseModel<Vec<MenuTree>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn menus(
     _auth: AuthUser,
@@ -83,7 +95,12 @@ async fn menus(
         ("pk" = i64, Path, description = "角色 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "list[int]"))
+    responses(
+        (status = 200, description = "list[int]", body = ResponseModel<Vec<i64>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn scopes(
     _auth: AuthUser,
@@ -106,7 +123,12 @@ async fn scopes(
         ("pk" = i64, Path, description = "角色 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetRoleWithRelationDetail"))
+    responses(
+        (status = 200, description = "GetRoleWithRelationDetail", body = ResponseModel<RoleWithRelation>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn get_role(
     _auth: AuthUser,
@@ -129,7 +151,11 @@ async fn get_role(
         ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<GetRoleDetail>"))
+    responses(
+        (status = 200, description = "Page<GetRoleDetail>", body = ResponseModel<Page<RoleDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn list(
     _auth: AuthUser,
@@ -150,7 +176,13 @@ async fn list(
     summary = "创建角色",
     request_body = RoleParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null"))
+    responses(
+        (status = 200, description = "null", body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn create(
     _perm: Perm<SysRoleAdd>,
@@ -173,7 +205,14 @@ async fn create(
     ),
     request_body = RoleParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update(
     _perm: Perm<SysRoleEdit>,
@@ -199,7 +238,13 @@ async fn update(
     ),
     request_body = RoleMenusParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update_menus(
     _perm: Perm<SysRoleMenuEdit>,
@@ -225,7 +270,13 @@ async fn update_menus(
     ),
     request_body = RoleScopesParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn update_scopes(
     _perm: Perm<SysRoleScopeEdit>,
@@ -248,7 +299,12 @@ async fn update_scopes(
     summary = "批量删除角色",
     request_body = DeleteRolesParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 async fn delete(
     _perm: Perm<SysRoleDel>,

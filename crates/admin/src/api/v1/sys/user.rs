@@ -8,15 +8,19 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::context::ClientInfo;
+use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
-use fba_common::pagination::PageParams;
+use fba_common::pagination::{Page, PageParams};
+use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, SuperUser};
 use fba_common::{AppResult, AppState, response};
 
+use crate::api::doc;
+use crate::schema::role::RoleDetail;
 use crate::schema::user::CurrentUserInfo;
 use crate::schema::user_admin::{
-    AddUserParam, PermissionQuery, ResetPasswordParam, UpdateUserParam, UserQuery,
+    AddUserParam, PermissionQuery, ResetPasswordParam, UpdateUserParam, UserQuery, UserWithRelation,
 };
 use crate::schema::user_me::{AvatarParam, EmailParam, NicknameParam, PasswordParam};
 use crate::service::{user, user_me};
@@ -35,7 +39,10 @@ fba_common::permission!(
     operation_id = "get_current_user",
     summary = "获取当前用户信息",
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "x", body = fba_common::response::ResponseModel<CurrentUserInfo>))
+    responses(
+        (status = 200, description = "GetCurrentUserInfoWithRelationDetail", body = ResponseModel<CurrentUserInfo>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+    )
 )]
 pub async fn me(auth: AuthUser) -> HttpResponse {
     response::ok(CurrentUserInfo::from(auth.user()))
@@ -53,7 +60,11 @@ pub async fn me(auth: AuthUser) -> HttpResponse {
     summary = "更新当前用户昵称",
     request_body = NicknameParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_nickname(
     auth: AuthUser,
@@ -77,7 +88,11 @@ pub async fn update_nickname(
     summary = "更新当前用户头像",
     request_body = AvatarParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_avatar(
     auth: AuthUser,
@@ -102,7 +117,13 @@ pub async fn update_avatar(
     summary = "更新当前用户邮箱",
     request_body = EmailParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_email(
     auth: AuthUser,
@@ -129,7 +150,12 @@ pub async fn update_email(
     summary = "更新当前用户密码",
     request_body = PasswordParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_password(
     auth: AuthUser,
@@ -155,7 +181,12 @@ pub async fn update_password(
         ("pk" = i64, Path, description = "用户 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetUserInfoWithRelationDetail"))
+    responses(
+        (status = 200, description = "GetUserInfoWithRelationDetail", body = ResponseModel<UserWithRelation>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn get_user(
     _auth: AuthUser,
@@ -179,7 +210,12 @@ pub async fn get_user(
         ("pk" = i64, Path, description = "用户 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "x", body = fba_common::response::ResponseModel<Vec<crate::schema::auth::CaptchaDetail>>))
+    responses(
+        (status = 200, description = "list[GetRoleDetail]", body = ResponseModel<Vec<RoleDetail>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn get_user_roles(
     _auth: AuthUser,
@@ -205,7 +241,11 @@ pub async fn get_user_roles(
         ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "Page<GetUserInfoWithRelationDetail>"))
+    responses(
+        (status = 200, description = "Page<GetUserInfoWithRelationDetail>", body = ResponseModel<Page<UserWithRelation>>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn list_users(
     _auth: AuthUser,
@@ -230,7 +270,15 @@ pub async fn list_users(
     summary = "创建用户",
     request_body = AddUserParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "GetUserInfoWithRelationDetail"))
+    responses(
+        (status = 200, description = "GetUserInfoWithRelationDetail", body = ResponseModel<UserWithRelation>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn create_user(
     _su: SuperUser,
@@ -257,7 +305,14 @@ pub async fn create_user(
     ),
     request_body = UpdateUserParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_user(
     _su: SuperUser,
@@ -286,7 +341,14 @@ pub async fn update_user(
         PermissionQuery,
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn update_permission(
     su: SuperUser,
@@ -323,7 +385,14 @@ pub async fn update_permission(
     ),
     request_body = ResetPasswordParam,
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn reset_password(
     _su: SuperUser,
@@ -351,7 +420,13 @@ pub async fn reset_password(
         ("pk" = i64, Path, description = "用户 ID"),
     ),
     security(("HTTPBearer" = [])),
-    responses((status = 200, description = "null, or the soft failure when nothing changed"))
+    responses(
+        (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
+        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+    )
 )]
 pub async fn delete_user(
     _perm: Perm<SysUserDel>,
