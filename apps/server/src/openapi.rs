@@ -63,19 +63,40 @@ pub fn document(api: &ApiSettings) -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document built once at start-up: its JSON (served at `FASTAPI_OPENAPI_URL`) and the
+/// route titles the operation log records. Building it allocates a lot for a moment, so it is
+/// done once on the main thread, not in every HTTP worker.
+#[derive(Clone)]
+pub struct BuiltDocument {
+    json: web::Data<OpenApiJson>,
+}
+
+impl BuiltDocument {
+    /// Builds the document, returns it with the operation log's titles taken from it.
+    pub fn build(api: &ApiSettings) -> (Self, fba_common::middleware::opera_log::RouteTitles) {
+        let doc = document(api);
+        let titles = fba_common::middleware::opera_log::RouteTitles::from_openapi(&doc);
+        let json = if api.openapi_url.is_some() {
+            serde_json::to_string(&doc).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+                String::new()
+            })
+        } else {
+            String::new()
+        };
+        let built = Self {
+            json: web::Data::new(OpenApiJson(json)),
+        };
+        (built, titles)
+    }
+}
+
 /// Mounts the document and the pages where the settings enable them.
-pub fn configure(cfg: &mut web::ServiceConfig, api: &ApiSettings) {
+pub fn configure(cfg: &mut web::ServiceConfig, api: &ApiSettings, built: &BuiltDocument) {
     let Some(openapi_url) = api.openapi_url.clone() else {
         return;
     };
-    let json = match serde_json::to_string(&document(api)) {
-        Ok(j) => j,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot serialise the OpenAPI document");
-            return;
-        }
-    };
-    let json = web::Data::new(OpenApiJson(json));
+    let json = built.json.clone();
     cfg.app_data(json.clone())
         .service(
             fba_common::routing::resource(&openapi_url).route(web::get().to(

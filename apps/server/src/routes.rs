@@ -4,12 +4,16 @@ use actix_web::web;
 use fba_core_conf::Settings;
 
 /// Registers every route of the app.
-pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    settings: &Settings,
+    doc: &crate::openapi::BuiltDocument,
+) {
     fba_common::extract::configure_extractors(cfg);
     cfg.service(
         fba_common::routing::resource("/health").route(web::get().to(crate::health::health)),
     );
-    crate::openapi::configure(cfg, &settings.api);
+    crate::openapi::configure(cfg, &settings.api, doc);
     // Uploaded files are public, as FBA serves them (outside the JWT scope).
     cfg.service(fba_admin::api::v1::sys::file::static_upload_service());
     // Domain crates (admin, then task, plugins, agent) mount their routes under the v1 prefix,

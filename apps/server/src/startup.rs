@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
 use fba_common::middleware::RequestContext;
-use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue, RouteTitles};
+use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
 use fba_common::security::SessionCache;
 use fba_core_conf::Settings;
 
@@ -101,7 +101,7 @@ impl Application {
             .await
             .map_err(BootstrapError::from)?;
         let opera_log = OperaLogQueue::start(&settings.opera_log, Arc::new(sink));
-        let titles = RouteTitles::from_openapi(&crate::openapi::document(&settings.api));
+        let (doc, titles) = crate::openapi::BuiltDocument::build(&settings.api);
         let opera_log_mw = OperaLog::new(&settings, opera_log.sender(), titles);
         let addr = settings.server.bind_addr();
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
@@ -118,6 +118,7 @@ impl Application {
             security.clone(),
             extra_routes,
             opera_log_mw,
+            doc,
         )
         .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
@@ -175,6 +176,7 @@ fn run(
     security: web::Data<fba_common::security::Security>,
     extra_routes: Option<RouteHook>,
     opera_log: OperaLog,
+    doc: crate::openapi::BuiltDocument,
 ) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
@@ -189,7 +191,7 @@ fn run(
                 if let Some(hook) = &extra_routes {
                     hook(cfg);
                 }
-                crate::routes::configure(cfg, s);
+                crate::routes::configure(cfg, s, &doc);
             })
             .default_service(web::to(fba_common::routing::not_found))
             .wrap(opera_log.clone())
