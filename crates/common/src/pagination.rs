@@ -138,6 +138,34 @@ impl FromRequest for PageParams {
     }
 }
 
+/// Documents `page` and `size` as the optional query parameters every paged route takes
+/// (`params(PageParams)` in `#[utoipa::path]`).
+impl utoipa::IntoParams for PageParams {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let param = |name: &str, description: &str, max: Option<u64>| {
+            let schema = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(max);
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        };
+        vec![
+            param("page", "页码", None),
+            param("size", "每页数量", Some(MAX_SIZE)),
+        ]
+    }
+}
+
 /// Page links (relative URLs).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PageLinks {

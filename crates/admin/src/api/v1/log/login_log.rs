@@ -40,7 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "登录日志",
     operation_id = "get_login_logs_paginated",
     summary = "分页获取登录日志",
-    params(LoginLogFilter, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
+    params(LoginLogFilter, PageParams),
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "Page<GetLoginLogDetail>", body = ResponseModel<Page<LoginLogDetail>>),

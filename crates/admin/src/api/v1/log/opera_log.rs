@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tag = "操作日志",
     operation_id = "get_opera_logs_paginated",
     summary = "分页获取操作日志",
-    params(OperaLogQuery, ("page" = Option<u64>, Query, description = "页码", minimum = 1), ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200)),
+    params(OperaLogQuery, PageParams),
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "Page<GetOperaLogDetail>", body = ResponseModel<Page<OperaLogDetail>>),

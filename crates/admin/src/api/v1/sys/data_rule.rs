@@ -139,8 +139,7 @@ async fn get_rule(
     summary = "分页获取所有数据规则",
     params(
         DataRuleQuery,
-        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
-        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+        PageParams,
     ),
     security(("HTTPBearer" = [])),
     responses(

@@ -118,8 +118,7 @@ async fn rules(
     summary = "分页获取所有数据范围",
     params(
         DataScopeQuery,
-        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
-        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+        PageParams,
     ),
     security(("HTTPBearer" = [])),
     responses(

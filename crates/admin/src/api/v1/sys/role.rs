@@ -147,8 +147,7 @@ async fn get_role(
     summary = "分页获取所有角色",
     params(
         RoleQuery,
-        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
-        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+        PageParams,
     ),
     security(("HTTPBearer" = [])),
     responses(

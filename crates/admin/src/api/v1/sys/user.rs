@@ -237,8 +237,7 @@ pub async fn get_user_roles(
     summary = "分页获取所有用户",
     params(
         UserQuery,
-        ("page" = Option<u64>, Query, description = "页码", minimum = 1),
-        ("size" = Option<u64>, Query, description = "每页数量", minimum = 1, maximum = 200),
+        PageParams,
     ),
     security(("HTTPBearer" = [])),
     responses(
