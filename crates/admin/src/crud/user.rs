@@ -421,26 +421,6 @@ pub async fn live_dept_exists<C: ConnectionTrait>(db: &C, id: i64) -> Result<boo
         > 0)
 }
 
-/// The departments `ids` (whatever their `del_flag`), keyed by id.
-///
-/// # Errors
-/// A database failure.
-pub async fn depts_by_ids<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> Result<HashMap<i64, sys_dept::Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(sys_dept::Entity::find()
-        .filter(sys_dept::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect())
-}
-
 /// Which of `ids` are existing roles.
 ///
 /// # Errors
