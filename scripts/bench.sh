@@ -15,41 +15,16 @@ PORT=${BENCH_PORT:-18600}
 DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
-BASE="http://127.0.0.1:${PORT}"
-
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install -y wrk)" >&2; exit 1; }
-cargo build --release -p fba-server --quiet
-
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-  if [ "$MODE" = postgres ]; then psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_bench WITH (FORCE)" >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ENVS=(SERVER_PORT="$PORT" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false LOGIN_RATE_LIMIT_PER_MINUTE=0
-      CAPTCHA_RATE_LIMIT_PER_30S=0 SQLITE_PATH="$WORK/fba.db")
-if [ "$MODE" = postgres ]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_bench WITH (FORCE)" -c "CREATE DATABASE fba_bench" >/dev/null
-  ENVS+=(DATABASE_URL=postgres://postgres@127.0.0.1:5432/fba_bench REDIS_URL=redis://127.0.0.1:6379/0
-         REDIS_KEY_NAMESPACE="bench:$$:")
-fi
-
-BIN="$PWD/target/release/fba-server"
-(cd "$WORK" && exec env "${ENVS[@]}" "$BIN" >"$WORK/server.log" 2>&1) &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
+# shellcheck source=lib/serve.sh
+. scripts/lib/serve.sh
+serve_release "$MODE" "$PORT" fba_bench
 SERVER_PID=$PID
 rss() { awk '/VmRSS/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 hwm() { awk '/VmHWM/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 echo "mode: $MODE   idle RSS: $(rss)"
 
 LOGIN='{"username":"admin","password":"123456"}'
-TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' -d "$LOGIN" \
-  | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { echo "login failed" >&2; cat "$WORK/server.log" >&2; exit 1; }
-
 echo 'wrk.method = "POST"' >"$WORK/post.lua"
 cat >"$WORK/login.lua" <<LUA
 wrk.method = "POST"

@@ -14,32 +14,10 @@ cd "$(dirname "$0")/.."
 
 MODE=${1:-sqlite}
 PORT=${FUZZ_PORT:-18800}
-BASE="http://127.0.0.1:${PORT}"
 command -v st >/dev/null || python3 -m pip install --quiet schemathesis
-cargo build --release -p fba-server --quiet
-
-WORK=$(mktemp -d)
-cleanup() {
-  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-  if [ "$MODE" = postgres ]; then psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_fuzz WITH (FORCE)" >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ENVS=(SERVER_PORT="$PORT" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false LOGIN_RATE_LIMIT_PER_MINUTE=0
-      CAPTCHA_RATE_LIMIT_PER_30S=0 SQLITE_PATH="$WORK/fba.db")
-if [ "$MODE" = postgres ]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS fba_fuzz WITH (FORCE)" -c "CREATE DATABASE fba_fuzz" >/dev/null
-  ENVS+=(DATABASE_URL=postgres://postgres@127.0.0.1:5432/fba_fuzz REDIS_URL=redis://127.0.0.1:6379/0
-         REDIS_KEY_NAMESPACE="fuzz:$$:")
-fi
-BIN="$PWD/target/release/fba-server"
-(cd "$WORK" && exec env "${ENVS[@]}" "$BIN" >"$WORK/server.log" 2>&1) &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
-TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"admin","password":"123456"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { echo "login failed" >&2; cat "$WORK/server.log" >&2; exit 1; }
+# shellcheck source=lib/serve.sh
+. scripts/lib/serve.sh
+serve_release "$MODE" "$PORT" fba_fuzz
 
 st run "$BASE/openapi" --url "$BASE" -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error --max-examples "${FUZZ_EXAMPLES:-60}" --workers 2 --request-timeout 10 \
