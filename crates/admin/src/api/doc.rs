@@ -1,6 +1,11 @@
 //! Reply descriptions shared by the handlers' `#[utoipa::path(responses(...))]`: what each
 //! documented error status means. The error bodies are `fba_common::error::ErrorResponseModel`.
 
+/// The error bodies, referenced by name: the schema is registered once in `AdminApi`'s
+/// components rather than collected again at each of the ~200 error responses (which made
+/// building the document peak at twice the memory).
+pub const ERROR_BODY: &str = "#/components/schemas/ErrorResponseModel";
+
 /// 200 of a write answered with FBA's soft failure when no row changed.
 pub const NULL_OR_SOFT_FAILURE: &str =
     "`data: null`; `code` 400 (FBA's soft failure) when no row changed";

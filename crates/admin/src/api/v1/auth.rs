@@ -10,7 +10,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
@@ -41,7 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     summary = "获取登录验证码",
     responses(
         (status = 200, description = "GetCaptchaDetail", body = ResponseModel<CaptchaDetail>),
-        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn get_captcha(
@@ -72,11 +71,11 @@ async fn get_captcha(
     request_body = LoginParam,
     responses(
         (status = 200, description = "GetLoginToken; sets the refresh-token cookie", body = ResponseModel<LoginToken>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
-        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn login(
@@ -112,10 +111,10 @@ async fn login(
     params(SwaggerLoginQuery),
     responses(
         (status = 200, description = "GetSwaggerToken (not enveloped)", body = SwaggerToken),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
-        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ErrorResponseModel),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
+        (status = 429, description = doc::TOO_MANY_REQUESTS, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn login_swagger(
@@ -163,10 +162,10 @@ async fn login_rate_limit(
     summary = "刷新 token",
     responses(
         (status = 200, description = "GetNewToken; rotates the refresh-token cookie", body = ResponseModel<NewToken>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn refresh(

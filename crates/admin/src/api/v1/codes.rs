@@ -4,7 +4,6 @@
 //! owns; mount it before that scope.
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::response::ResponseModel;
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
@@ -27,7 +26,7 @@ use crate::service::user_me;
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[str]", body = ResponseModel<Vec<String>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn codes(auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {

@@ -3,7 +3,6 @@
 //! log records for it once the handlers are in the OpenAPI document.
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
@@ -46,8 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "Page<GetOperaLogDetail>", body = ResponseModel<Page<OperaLogDetail>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn list(
@@ -72,9 +71,9 @@ pub async fn list(
     request_body = DeleteOperaLogParam,
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn delete(
@@ -97,8 +96,8 @@ pub async fn delete(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "null", body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn delete_all(

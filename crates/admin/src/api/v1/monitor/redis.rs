@@ -2,7 +2,6 @@
 //! the facts of the in-process store when Redis is not configured.
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
@@ -22,7 +21,7 @@ use crate::service::monitor;
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "RedisMonitorInfo", body = ResponseModel<RedisMonitorInfo>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn redis_info(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::AppResult;
-use fba_common::error::ErrorResponseModel;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::SuperUser;
@@ -21,8 +20,8 @@ use crate::service::monitor;
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "ServerMonitorInfo", body = ResponseModel<ServerMonitorInfo>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn server_info(_auth: SuperUser) -> AppResult<HttpResponse> {

@@ -1,7 +1,6 @@
 //! `/api/v1/monitors/sessions`: the online sessions (superusers only) and the kick-out.
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::Query;
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
@@ -26,8 +25,8 @@ use crate::service::session_monitor;
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[TokenDetail]", body = ResponseModel<Vec<TokenDetail>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn list(
@@ -56,9 +55,9 @@ pub async fn list(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "null", body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn kick_out(

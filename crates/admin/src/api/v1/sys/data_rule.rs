@@ -2,7 +2,6 @@
 //! lists and details, and rule writes (RBAC `data:rule:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
@@ -40,7 +39,7 @@ fba_common::permission!(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[str]", body = ResponseModel<Vec<String>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
@@ -60,8 +59,8 @@ async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetDataRuleColumnDetail]", body = ResponseModel<Vec<DataRuleColumn>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpResponse> {
@@ -78,7 +77,7 @@ async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpRes
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetDataRuleTemplateVariableDetail]", body = ResponseModel<Vec<TemplateVariable>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn value_template_variables(_auth: AuthUser) -> AppResult<HttpResponse> {
@@ -95,7 +94,7 @@ async fn value_template_variables(_auth: AuthUser) -> AppResult<HttpResponse> {
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetDataRuleDetail]", body = ResponseModel<Vec<DataRuleDetail>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
@@ -115,9 +114,9 @@ async fn all(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpRespo
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetDataRuleDetail", body = ResponseModel<DataRuleDetail>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn get_rule(
@@ -144,8 +143,8 @@ async fn get_rule(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "Page<GetDataRuleDetail>", body = ResponseModel<Page<DataRuleDetail>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn list(
@@ -171,10 +170,10 @@ async fn list(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "null", body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn create(
@@ -200,11 +199,11 @@ async fn create(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn update(
@@ -230,9 +229,9 @@ async fn update(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn delete(

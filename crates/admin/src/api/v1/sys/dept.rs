@@ -2,7 +2,6 @@
 //! department, and department writes (RBAC `sys:dept:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
@@ -39,9 +38,9 @@ fba_common::permission!(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetDeptDetail", body = ResponseModel<DeptDetail>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn get_dept(
@@ -65,8 +64,8 @@ async fn get_dept(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetDeptTree]", body = ResponseModel<Vec<DeptTree>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn tree(
@@ -91,11 +90,11 @@ async fn tree(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "null", body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn create(
@@ -121,11 +120,11 @@ async fn create(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn update(
@@ -153,10 +152,10 @@ async fn update(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn delete(

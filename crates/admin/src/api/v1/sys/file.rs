@@ -5,7 +5,6 @@ use actix_files::NamedFile;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::Perm;
@@ -116,11 +115,11 @@ async fn file_part(form: &mut Multipart) -> AppResult<(Field, String)> {
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "UploadUrl: `{\"url\": \"/static/upload/<name>\"}`", body = ResponseModel<UploadUrl>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 413, description = doc::TOO_LARGE, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 413, description = doc::TOO_LARGE, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn upload_file(

@@ -2,7 +2,6 @@
 //! writes (RBAC `sys:menu:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
@@ -37,7 +36,7 @@ fba_common::permission!(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[dict]: the vben5 route tree", body = ResponseModel<Vec<SidebarNode>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn sidebar(
@@ -63,9 +62,9 @@ async fn sidebar(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetMenuDetail", body = ResponseModel<MenuDetail>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn get_menu(
@@ -89,8 +88,8 @@ async fn get_menu(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetMenuTree]", body = ResponseModel<Vec<MenuTree>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn tree(
@@ -113,11 +112,11 @@ async fn tree(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "null", body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn create(
@@ -144,11 +143,11 @@ async fn create(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn update(
@@ -176,10 +175,10 @@ async fn update(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 async fn delete(

@@ -8,7 +8,6 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::context::ClientInfo;
-use fba_common::error::ErrorResponseModel;
 use fba_common::extract::{Json, Query};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
@@ -41,7 +40,7 @@ fba_common::permission!(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetCurrentUserInfoWithRelationDetail", body = ResponseModel<CurrentUserInfo>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn me(auth: AuthUser) -> HttpResponse {
@@ -62,8 +61,8 @@ pub async fn me(auth: AuthUser) -> HttpResponse {
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_nickname(
@@ -90,8 +89,8 @@ pub async fn update_nickname(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_avatar(
@@ -119,10 +118,10 @@ pub async fn update_avatar(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_email(
@@ -152,9 +151,9 @@ pub async fn update_email(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_password(
@@ -183,9 +182,9 @@ pub async fn update_password(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetUserInfoWithRelationDetail", body = ResponseModel<UserWithRelation>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn get_user(
@@ -212,9 +211,9 @@ pub async fn get_user(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "list[GetRoleDetail]", body = ResponseModel<Vec<RoleDetail>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn get_user_roles(
@@ -242,8 +241,8 @@ pub async fn get_user_roles(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "Page<GetUserInfoWithRelationDetail>", body = ResponseModel<Page<UserWithRelation>>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn list_users(
@@ -271,12 +270,12 @@ pub async fn list_users(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = "GetUserInfoWithRelationDetail", body = ResponseModel<UserWithRelation>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn create_user(
@@ -306,11 +305,11 @@ pub async fn create_user(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 409, description = doc::CONFLICT, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 409, description = doc::CONFLICT, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_user(
@@ -342,11 +341,11 @@ pub async fn update_user(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn update_permission(
@@ -386,11 +385,11 @@ pub async fn update_permission(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 400, description = doc::BAD_REQUEST, body = ErrorResponseModel),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 400, description = doc::BAD_REQUEST, body = ref(doc::ERROR_BODY)),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn reset_password(
@@ -421,10 +420,10 @@ pub async fn reset_password(
     security(("HTTPBearer" = [])),
     responses(
         (status = 200, description = doc::NULL_OR_SOFT_FAILURE, body = ResponseModel<Null>),
-        (status = 401, description = doc::UNAUTHORIZED, body = ErrorResponseModel),
-        (status = 403, description = doc::FORBIDDEN, body = ErrorResponseModel),
-        (status = 404, description = doc::NOT_FOUND, body = ErrorResponseModel),
-        (status = 422, description = doc::INVALID, body = ErrorResponseModel),
+        (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
+        (status = 403, description = doc::FORBIDDEN, body = ref(doc::ERROR_BODY)),
+        (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
+        (status = 422, description = doc::INVALID, body = ref(doc::ERROR_BODY)),
     )
 )]
 pub async fn delete_user(
