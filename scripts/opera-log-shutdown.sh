@@ -3,8 +3,8 @@
 # its sys_opera_log row when the server is stopped with SIGTERM in the middle of a load?
 #
 # Builds the release server and starts it on a throw-away SQLite database (captcha off; queue
-# batches of OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE=BATCH rows (FBA's 100 by default; BATCH=100000
-# keeps every row queued until the shutdown) or OPERA_LOG_QUEUE_TIMEOUT=60 s). Then CONCURRENCY connections send requests for
+# batches of OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE=BATCH rows (FBA's 100 by default), each waiting at
+# most 500 ms for more rows). Then CONCURRENCY connections send requests for
 # DURATION seconds — alternately GET /api/v1/logs/opera?size=1 (200) and GET /api/v1/no/such
 # (404), both logged — and SIGTERM is sent after TERM_AFTER seconds. The server stops accepting,
 # lets in-flight requests finish for SERVER_SHUTDOWN_TIMEOUT seconds, flushes the queue and

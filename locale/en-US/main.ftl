@@ -33,3 +33,5 @@ validation-string-too-long = String should have at most { $max_length } characte
 validation-string-pattern-mismatch = String should match pattern '{ $pattern }'
 validation-value-error = Value error, { $error }
 validation-extra-forbidden = Extra inputs are not permitted
+validation-too-long = List should have at most { $max_length } items after validation, not { $actual_length }
+error-request-timeout = Request body not received in time

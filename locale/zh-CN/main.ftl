@@ -34,3 +34,5 @@ validation-string-too-long = 字符串最多应有 { $max_length } 个字符
 validation-string-pattern-mismatch = 字符串应匹配模式 '{ $pattern }'
 validation-value-error = 值错误，{ $error }
 validation-extra-forbidden = 不允许额外的输入
+validation-too-long = 列表最多应有 { $max_length } 项，实际为 { $actual_length } 项
+error-request-timeout = 请求体接收超时

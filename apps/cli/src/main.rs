@@ -117,7 +117,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
         }
         Command::Migrate => {
             let db = bootstrap::connect_database(&settings).await?;
-            let outcome = bootstrap::migrate(&db).await?;
+            let outcome = bootstrap::migrate(db.inner()).await?;
             println!(
                 "migrations applied: {}{}",
                 outcome.applied,
@@ -150,7 +150,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             }
             fba_common::security::announce(&kv, &SessionChange::All).await?;
             let db = bootstrap::connect_database(&settings).await?;
-            bootstrap::reset(&db).await?;
+            bootstrap::reset(db.inner()).await?;
             println!("database initialised: admin / 123456");
         }
         Command::DropDb { yes } => {
@@ -164,7 +164,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 return Ok(());
             }
             let db = bootstrap::connect_database(&settings).await?;
-            bootstrap::drop_all(&db).await?;
+            bootstrap::drop_all(db.inner()).await?;
             println!("all tables dropped");
         }
         Command::CreateSuperuser {
@@ -176,7 +176,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             let password = password_or_prompt(password)?;
             let db = bootstrap::connect_database(&settings).await?;
             let id = accounts::create_superuser(
-                &db,
+                db.inner(),
                 &settings,
                 accounts::NewSuperuser {
                     username: &username,
@@ -191,7 +191,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
         Command::ResetPassword { username, password } => {
             let password = password_or_prompt(password)?;
             let db = bootstrap::connect_database(&settings).await?;
-            let id = accounts::reset_password(&db, &settings, &username, &password).await?;
+            let id = accounts::reset_password(db.inner(), &settings, &username, &password).await?;
             let kv = bootstrap::open_kv(&settings).await?;
             let us = &settings.user_security;
             kv.del(&format!("{}:{id}", us.lock_redis_prefix)).await?;

@@ -34,12 +34,12 @@ pub struct MigrateOutcome {
     pub seeded: bool,
 }
 
-/// Connects to the configured database.
+/// Connects to the configured database (behind the outage circuit breaker).
 ///
 /// # Errors
 /// [`BootstrapError::Database`] when it cannot be reached.
-pub async fn connect_database(settings: &Settings) -> Result<DatabaseConnection, BootstrapError> {
-    Ok(fba_db::connect(&settings.database).await?)
+pub async fn connect_database(settings: &Settings) -> Result<fba_db::Db, BootstrapError> {
+    Ok(fba_db::Db::connect(&settings.database).await?)
 }
 
 /// Opens Redis when configured, else the in-process store.
@@ -78,7 +78,7 @@ pub async fn start_ids(
 /// [`BootstrapError::Security`] when the policy cannot be loaded.
 pub async fn security(
     settings: &Settings,
-    db: &DatabaseConnection,
+    db: &fba_db::Db,
     kv: &SharedKv,
 ) -> Result<fba_common::security::Security, BootstrapError> {
     let store = std::sync::Arc::new(fba_admin::service::auth_store::DbAuthStore::new(db.clone()));

@@ -1,7 +1,8 @@
 //! `GET /health`: whether the database and the Kv store answer (not an FBA route; for load
-//! balancers and orchestration).
+//! balancers and orchestration), and what the operation log's queue and spool have done.
 
 use actix_web::{HttpResponse, web};
+use fba_common::middleware::opera_log::{OperaLogStats, OperaLogStatsHandle};
 use fba_common::{AppState, response};
 use serde::Serialize;
 
@@ -20,6 +21,11 @@ pub struct Health {
     pub kv_backend: &'static str,
     /// This server's version.
     pub version: &'static str,
+    /// Rows of the operation log accepted, written, spooled (waiting in the local spool while
+    /// the database is unreachable or the queue full), replayed from the spool, dropped, and
+    /// pending in the spool (`null` when the server runs no operation-log queue). Informative:
+    /// does not change `status`.
+    pub opera_log: Option<OperaLogStats>,
 }
 
 /// 200 when both stores answer, else 503 with the same body shape.
@@ -32,7 +38,10 @@ pub struct Health {
         (status = 503, description = "a backing store is down", body = fba_common::response::ResponseModel<Health>)
     )
 )]
-pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+pub async fn health(
+    state: web::Data<AppState>,
+    opera_log: Option<web::Data<OperaLogStatsHandle>>,
+) -> HttpResponse {
     let timeout = std::time::Duration::from_secs(3);
     let (db, kv) = tokio::join!(
         tokio::time::timeout(timeout, fba_db::ping(&state.db)),
@@ -48,6 +57,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         database_type: state.settings.database.kind.as_str(),
         kv_backend: state.kv.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
+        opera_log: opera_log.map(|stats| stats.get()),
     };
     if db_ok && kv_ok {
         response::ok(body)

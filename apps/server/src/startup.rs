@@ -10,8 +10,8 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
-use fba_common::middleware::RequestContext;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
+use fba_common::middleware::{BodyDeadline, RequestContext};
 use fba_common::security::SessionCache;
 use fba_core_conf::Settings;
 
@@ -23,6 +23,9 @@ pub enum StartupError {
     /// Storage could not be prepared.
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
+    /// The operation log's spool could not be opened (`OPERA_LOG_SPOOL_DIR`).
+    #[error(transparent)]
+    OperaLogSpool(#[from] fba_common::middleware::opera_log::SpoolError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -63,7 +66,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
-        let outcome = bootstrap::migrate(&db).await?;
+        let outcome = bootstrap::migrate(db.inner()).await?;
         if outcome.applied > 0 || outcome.seeded {
             tracing::info!(
                 applied = outcome.applied,
@@ -100,7 +103,7 @@ impl Application {
         let sink = fba_admin::service::opera_log::DbOperaLogSink::connect(state.clone())
             .await
             .map_err(BootstrapError::from)?;
-        let opera_log = OperaLogQueue::start(&settings.opera_log, Arc::new(sink));
+        let opera_log = OperaLogQueue::start(&settings.opera_log, Arc::new(sink))?;
         let (doc, titles) = crate::openapi::BuiltDocument::build(&settings.api);
         let opera_log_mw = OperaLog::new(&settings, opera_log.sender(), titles);
         let addr = settings.server.bind_addr();
@@ -181,11 +184,14 @@ fn run(
     let settings = Arc::clone(&state.settings);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
+    let max_connections = settings.server.max_connections;
     let data = web::Data::new(state);
+    let opera_log_stats = web::Data::new(opera_log.stats());
     let mut server = HttpServer::new(move || {
         let s = &settings;
         App::new()
             .app_data(data.clone())
+            .app_data(opera_log_stats.clone())
             .app_data(security.clone())
             .configure(|cfg| {
                 if let Some(hook) = &extra_routes {
@@ -195,11 +201,15 @@ fn run(
             })
             .default_service(web::to(fba_common::routing::not_found))
             .wrap(opera_log.clone())
+            .wrap(BodyDeadline::new(Duration::from_secs(
+                s.server.body_timeout_secs,
+            )))
             .wrap(cors(s))
             .wrap(RequestContext::new(
                 &s.trace.header,
                 &s.i18n.default_language,
                 s.environment.is_prod(),
+                s.server.trusted_proxies.clone(),
             ))
     })
     .listen(listener)?
@@ -207,6 +217,11 @@ fn run(
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
+    // actix counts connections per worker: share SERVER_MAX_CONNECTIONS among them.
+    let worker_count = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    server = server.max_connections(max_connections.div_ceil(worker_count.max(1)).max(1));
     Ok(server.run())
 }
 

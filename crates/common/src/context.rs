@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
+use fba_core_conf::{TrustedProxies, canonical_ip};
 
 use crate::error::AppError;
 
@@ -18,7 +21,7 @@ pub struct ClientInfo {
     pub trace_id: String,
     /// Language chosen for this request.
     pub language: &'static str,
-    /// Client ip: `X-Forwarded-For` (first), `X-Real-IP`, else the peer address (as FBA).
+    /// Client ip ([`client_ip`]: the peer, or what a trusted proxy says).
     pub ip: String,
     /// The raw `User-Agent`.
     pub user_agent: Option<String>,
@@ -105,46 +108,129 @@ impl UserAgentInfo {
     }
 }
 
-/// The client ip as FBA reads it (`get_request_ip`): `X-Real-IP`, else the first
-/// `X-Forwarded-For` entry, else the peer, else `127.0.0.1`.
-pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> String {
+/// The client ip of a request: the socket's peer, unless the peer is a trusted proxy
+/// (`SERVER_TRUSTED_PROXIES`). From a trusted proxy: `X-Real-IP`, else the right-most
+/// `X-Forwarded-For` entry that is not itself a trusted proxy (the left-most when all are),
+/// else the peer. Header values that are not IP addresses are ignored, so a forged header can
+/// neither dodge a per-ip limit nor write arbitrary text into the logs. Without a peer (unit
+/// tests) the answer is `127.0.0.1`.
+pub fn client_ip_behind(req: &actix_web::dev::ServiceRequest, trusted: &TrustedProxies) -> String {
+    let Some(peer) = req.peer_addr().map(|a| canonical_ip(a.ip())) else {
+        return "127.0.0.1".to_owned();
+    };
+    if !trusted.trusts(peer) {
+        return peer.to_string();
+    }
     let header = |name: &str| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
-            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     };
-    header("x-real-ip")
-        .or_else(|| header("x-forwarded-for"))
-        .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
-        .unwrap_or_else(|| "127.0.0.1".to_owned())
+    if let Some(ip) = header("x-real-ip").and_then(|v| parse_ip(&v)) {
+        return ip.to_string();
+    }
+    if let Some(chain) = header("x-forwarded-for") {
+        let hops: Vec<IpAddr> = chain.split(',').filter_map(parse_ip).collect();
+        let client = hops
+            .iter()
+            .rev()
+            .find(|ip| !trusted.trusts(**ip))
+            .or_else(|| hops.first());
+        if let Some(ip) = client {
+            return ip.to_string();
+        }
+    }
+    peer.to_string()
+}
+
+/// The socket's peer as the client ip (no proxy trusted): [`client_ip_behind`] with
+/// [`TrustedProxies::None`].
+pub fn client_ip(req: &actix_web::dev::ServiceRequest) -> String {
+    client_ip_behind(req, &TrustedProxies::None)
+}
+
+/// An IP address from a header value (`[v6]` and `v4:port` forms included).
+fn parse_ip(raw: &str) -> Option<IpAddr> {
+    let raw = raw.trim();
+    raw.parse::<IpAddr>()
+        .ok()
+        .or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            raw.strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+                .and_then(|r| r.parse().ok())
+        })
+        .map(canonical_ip)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+
+    fn request(peer: &str, headers: &[(&str, &str)]) -> actix_web::dev::ServiceRequest {
+        let mut req = actix_web::test::TestRequest::default().peer_addr(peer.parse().unwrap());
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        req.to_srv_request()
+    }
+
+    fn proxies(list: &[&str]) -> TrustedProxies {
+        TrustedProxies::Networks(list.iter().map(|n| n.parse().unwrap()).collect())
+    }
 
     #[test]
-    fn client_ip_prefers_x_real_ip_then_the_first_forwarded_entry() {
-        use actix_web::test::TestRequest;
-        let req = TestRequest::default()
-            .insert_header(("X-Real-IP", "198.51.100.1"))
-            .insert_header(("X-Forwarded-For", "203.0.113.7, 10.0.0.1"))
-            .to_srv_request();
-        assert_eq!(client_ip(&req), "198.51.100.1");
-        let req = TestRequest::default()
-            .insert_header(("X-Forwarded-For", "203.0.113.7, 10.0.0.1"))
-            .to_srv_request();
-        assert_eq!(client_ip(&req), "203.0.113.7");
-        let req = TestRequest::default()
-            .peer_addr("192.0.2.9:4000".parse().unwrap())
-            .to_srv_request();
-        assert_eq!(client_ip(&req), "192.0.2.9");
+    fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
+        let spoofed = [
+            ("X-Real-IP", "198.51.100.1"),
+            ("X-Forwarded-For", "203.0.113.7"),
+        ];
+        let req = request("192.0.2.9:4000", &spoofed);
+        assert_eq!(client_ip_behind(&req, &TrustedProxies::None), "192.0.2.9");
+        assert_eq!(
+            client_ip_behind(&req, &proxies(&["10.0.0.0/8"])),
+            "192.0.2.9"
+        );
         assert_eq!(
             client_ip(&TestRequest::default().to_srv_request()),
             "127.0.0.1"
         );
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let trusted = proxies(&["10.0.0.0/8", "::1/128"]);
+        let req = request(
+            "10.0.0.2:4000",
+            &[
+                ("X-Real-IP", "198.51.100.1"),
+                ("X-Forwarded-For", "203.0.113.7"),
+            ],
+        );
+        assert_eq!(client_ip_behind(&req, &trusted), "198.51.100.1");
+        // Right-most untrusted hop: the client cannot prepend its own entries.
+        let req = request(
+            "10.0.0.2:4000",
+            &[("X-Forwarded-For", "1.2.3.4, 203.0.113.7, 10.0.0.5")],
+        );
+        assert_eq!(client_ip_behind(&req, &trusted), "203.0.113.7");
+        // Junk is ignored; the peer stays the answer.
+        let req = request(
+            "10.0.0.2:4000",
+            &[("X-Real-IP", "<script>"), ("X-Forwarded-For", "x")],
+        );
+        assert_eq!(client_ip_behind(&req, &trusted), "10.0.0.2");
+        // FBA's behaviour on request: trust everyone, first entry.
+        let req = request(
+            "192.0.2.9:4000",
+            &[("X-Forwarded-For", "203.0.113.7, 10.0.0.1")],
+        );
+        assert_eq!(client_ip_behind(&req, &TrustedProxies::All), "203.0.113.7");
+        // IPv4-mapped peers match IPv4 networks.
+        let req = request("[::ffff:10.0.0.2]:4000", &[("X-Real-IP", "198.51.100.1")]);
+        assert_eq!(client_ip_behind(&req, &trusted), "198.51.100.1");
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub enum AppError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// 408: the request body did not arrive within `SERVER_BODY_TIMEOUT`; the connection is
+    /// closed after the reply.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// 422 with pydantic-style details; the first error is summarised in `msg`.
     #[error("validation failed: {}", .0.first().map(|e| e.msg.as_str()).unwrap_or(""))]
     Validation(Vec<FieldError>),
@@ -164,6 +168,7 @@ impl AppError {
                     &[("limit", (*limit as f64).into())],
                 ),
             ),
+            Self::RequestTimeout => (408, t("error-request-timeout")),
             Self::Validation(errors) => (422, validation_summary(errors)),
             Self::TooManyRequests { .. } => (429, t("error-too-many-requests")),
             Self::Custom { code, msg } => (*code, msg.clone()),
@@ -286,6 +291,10 @@ impl ResponseError for AppError {
                 resp.headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            Self::RequestTimeout => {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             Self::TooManyRequests { retry_after_secs } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -303,10 +312,22 @@ impl From<sea_orm::DbErr> for AppError {
         if let Some(SqlErr::UniqueConstraintViolation(detail)) = e.sql_err() {
             return Self::Conflict(detail);
         }
+        if fba_db::sqlstate(&e).as_deref() == Some("22021") {
+            // PostgreSQL's "invalid byte sequence" (a NUL in text): input it cannot store, so
+            // a 422, for any field a schema did not already check.
+            return Self::validation(FieldError::new(
+                "value_error",
+                vec![Value::from("body")],
+                Value::Null,
+                Some(serde_json::json!({ "error": "the text must not contain a NUL character" })),
+            ));
+        }
+        if fba_db::is_connection_error(&e) {
+            // The driver's text (lost connection, shutdown) goes to the log, not the client.
+            tracing::debug!(error = %e, "database connection error");
+            return Self::Unavailable("database".to_owned());
+        }
         match e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                Self::Unavailable("database".to_owned())
-            }
             DbErr::RecordNotFound(m) => Self::NotFound(m),
             other => Self::Internal(other.to_string()),
         }

@@ -112,6 +112,16 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// # Errors
 /// [`AppError::Validation`] naming the parameter.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    // No backend stores a NUL in text (PostgreSQL refuses the whole statement), so a filter
+    // holding one is a 422 here, for every query of every route.
+    if let Some((name, value)) = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(AppError::validation(nul_error(
+            vec![Value::from("query"), Value::from(name.into_owned())],
+            Value::String(value.into_owned()),
+        )));
+    }
     let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
         let path = e.path().to_string();
@@ -125,6 +135,16 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
             &Value::Object(pairs),
         ))
     })
+}
+
+/// The 422 for text holding a NUL character at `loc`.
+fn nul_error(loc: Vec<Value>, input: Value) -> FieldError {
+    FieldError::new(
+        "value_error",
+        loc,
+        input,
+        Some(serde_json::json!({ "error": "the text must not contain a NUL character" })),
+    )
 }
 
 /// Turns a serde message at `path` into a pydantic-style [`FieldError`].
@@ -224,8 +244,12 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
 }
 
 fn payload_error(e: &actix_web::Error) -> AppError {
-    if let Some(PayloadError::Overflow) = e.as_error::<PayloadError>() {
-        return AppError::PayloadTooLarge { limit: JSON_LIMIT };
+    match e.as_error::<PayloadError>() {
+        Some(PayloadError::Overflow) => return AppError::PayloadTooLarge { limit: JSON_LIMIT },
+        Some(p) if crate::middleware::body_deadline::is_body_timeout(p) => {
+            return AppError::RequestTimeout;
+        }
+        _ => {}
     }
     AppError::BadRequest(e.to_string())
 }
@@ -238,6 +262,11 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
                 .limit(JSON_LIMIT)
                 .error_handler(|e, _| {
                     let app = match e {
+                        JsonPayloadError::Payload(p)
+                            if crate::middleware::body_deadline::is_body_timeout(&p) =>
+                        {
+                            AppError::RequestTimeout
+                        }
                         JsonPayloadError::Overflow { limit }
                         | JsonPayloadError::OverflowKnownLength { limit, .. } => {
                             AppError::PayloadTooLarge { limit }

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use fba_core_conf::Settings;
-use fba_db::{SharedKv, SnowflakeGenerator};
-use sea_orm::DatabaseConnection;
+use fba_db::{Db, SharedKv, SnowflakeGenerator};
 
 use crate::ip_location::IpLocator;
 use crate::security::SessionCache;
@@ -14,8 +13,8 @@ use crate::security::SessionCache;
 pub struct AppState {
     /// Validated settings.
     pub settings: Arc<Settings>,
-    /// The sea-orm pool.
-    pub db: DatabaseConnection,
+    /// The sea-orm pool behind the outage circuit breaker ([`Db`]).
+    pub db: Db,
     /// The Kv store (Redis or in-process).
     pub kv: SharedKv,
     /// Snowflake id generator when `SNOWFLAKE_ENABLED` / `DATABASE_PK_MODE=snowflake`; `None`

@@ -86,6 +86,46 @@ pub struct ServerSettings {
     pub workers: Option<usize>,
     /// Seconds to wait for in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// `SERVER_TRUSTED_PROXIES` (fba-rs): peers whose `X-Real-IP` / `X-Forwarded-For` are
+    /// believed (addresses or CIDRs). Empty (the default): the socket's peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `SERVER_BODY_TIMEOUT` (fba-rs): seconds a client has to send a request body (408 after).
+    pub body_timeout_secs: u64,
+    /// `SERVER_MAX_CONNECTIONS` (fba-rs): open connections the whole server accepts at once.
+    pub max_connections: usize,
+}
+
+/// Which peers may say who the client is (`SERVER_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TrustedProxies {
+    /// Trust no peer: forwarded headers are ignored (the default).
+    #[default]
+    None,
+    /// Trust every peer (`*`): FBA's behaviour, only safe when no client can reach the server
+    /// except through a proxy that overwrites the headers.
+    All,
+    /// Trust peers inside these networks.
+    Networks(Vec<ipnet::IpNet>),
+}
+
+impl TrustedProxies {
+    /// Whether `peer` is a trusted proxy.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        let peer = canonical_ip(peer);
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Networks(nets) => nets.iter().any(|n| n.contains(&peer)),
+        }
+    }
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it is.
+pub fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 impl ServerSettings {
@@ -362,8 +402,15 @@ pub struct OperaLogSettings {
     pub queue_maxsize: usize,
     /// `OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE`.
     pub batch_size: usize,
-    /// `OPERA_LOG_QUEUE_TIMEOUT` seconds between flushes at the most.
+    /// `OPERA_LOG_QUEUE_TIMEOUT` seconds between flushes at the most (the writer caps the wait
+    /// at 500 ms so a lone row is written within about a second).
     pub flush_secs: u64,
+    /// `OPERA_LOG_SPOOL_DIR` (fba-rs, `data/opera-log-spool`): where rows wait while the
+    /// database is unreachable or the queue is full (one file per process).
+    pub spool_dir: PathBuf,
+    /// `OPERA_LOG_SPOOL_MAX_BYTES` (fba-rs, 1 GiB): largest spool file; rows beyond it are
+    /// dropped, counted and logged.
+    pub spool_max_bytes: u64,
 }
 
 /// `UPLOAD_*`.
@@ -510,6 +557,9 @@ impl Settings {
                 port: src.int("SERVER_PORT", 8000u16, 0, u16::MAX)?,
                 workers: src.opt_int("SERVER_WORKERS", 1usize, 1024)?,
                 shutdown_timeout_secs: src.int("SERVER_SHUTDOWN_TIMEOUT", 30u64, 0, 3600)?,
+                trusted_proxies: trusted_proxies(src)?,
+                body_timeout_secs: src.int("SERVER_BODY_TIMEOUT", 60u64, 1, 86_400)?,
+                max_connections: src.int("SERVER_MAX_CONNECTIONS", 10_000usize, 1, 1_000_000)?,
             },
             api: api(src, prod)?,
             database,
@@ -596,6 +646,32 @@ impl Settings {
             },
         })
     }
+}
+
+fn trusted_proxies(src: &Source) -> Result<TrustedProxies, ConfigError> {
+    const NAME: &str = "SERVER_TRUSTED_PROXIES";
+    let items = src.list(NAME, &[]);
+    if items.iter().any(|i| i == "*") {
+        return Ok(TrustedProxies::All);
+    }
+    if items.is_empty() {
+        return Ok(TrustedProxies::None);
+    }
+    let mut nets = Vec::with_capacity(items.len());
+    for item in &items {
+        let net = item
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                ConfigError::invalid(
+                    NAME,
+                    item,
+                    "IP addresses or CIDRs separated by commas, or *",
+                )
+            })?;
+        nets.push(net);
+    }
+    Ok(TrustedProxies::Networks(nets))
 }
 
 fn api(src: &Source, prod: bool) -> Result<ApiSettings, ConfigError> {
@@ -947,6 +1023,8 @@ fn opera_log(src: &Source) -> Result<OperaLogSettings, ConfigError> {
         queue_maxsize: src.int("OPERA_LOG_QUEUE_MAXSIZE", 10_000usize, 1, 10_000_000)?,
         batch_size: src.int("OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE", 100usize, 1, 100_000)?,
         flush_secs: src.int("OPERA_LOG_QUEUE_TIMEOUT", 60u64, 1, 3600)?,
+        spool_dir: PathBuf::from(src.string("OPERA_LOG_SPOOL_DIR", "data/opera-log-spool")),
+        spool_max_bytes: src.int("OPERA_LOG_SPOOL_MAX_BYTES", 1u64 << 30, 0, u64::MAX)?,
     })
 }
 

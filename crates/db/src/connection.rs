@@ -43,6 +43,14 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 /// # Errors
 /// [`DbError`] when the directory cannot be created or the server does not answer.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbError> {
+    connect_with(settings, false).await
+}
+
+/// [`connect`]; `always_test` pings every connection before use (the breaker's probe pool).
+pub(crate) async fn connect_with(
+    settings: &DatabaseSettings,
+    always_test: bool,
+) -> Result<DatabaseConnection, DbError> {
     if let Some(dir) = settings
         .sqlite_path
         .as_ref()
@@ -78,7 +86,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .idle_timeout(Duration::from_secs(600))
         // FBA pings on every checkout (`pool_pre_ping`); a round trip per query is the largest
         // cost of a short read, so only a connection idle for a while is checked first.
-        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
+        .test_before_acquire_if_idle_for(if always_test {
+            Duration::ZERO
+        } else {
+            PING_IF_IDLE_FOR
+        })
         .sqlx_logging(settings.echo)
         .sqlx_logging_level(tracing::log::LevelFilter::Info);
     let db = Database::connect(opts)
@@ -103,7 +115,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 ///
 /// # Errors
 /// The driver error.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub async fn begin_write<C>(db: &C) -> Result<DatabaseTransaction, DbErr>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()

@@ -3,17 +3,20 @@
 //! Storage for fba-rs, chosen once from settings and hidden behind types that business code uses
 //! without knowing the backend:
 //! - [`connect`]: a sea-orm [`DatabaseConnection`](sea_orm::DatabaseConnection) to SQLite,
-//!   PostgreSQL or MySQL/MariaDB with the configured pool;
+//!   PostgreSQL or MySQL/MariaDB with the configured pool, and [`Db`], that pool behind a
+//!   circuit breaker (503 at once during an outage);
 //! - [`kv`]: the [`Kv`] store for what FBA keeps in Redis (tokens, captcha, locks, rate
 //!   limits, cache, pub/sub), backed by Redis or by process memory;
 //! - [`snowflake`]: FBA-compatible snowflake ids with node ids leased through the Kv store;
 //! - [`testing`]: fresh, uniquely named databases for integration tests.
 
 pub mod connection;
+pub mod guarded;
 pub mod kv;
 pub mod snowflake;
 pub mod testing;
 
 pub use connection::{DbError, begin_write, connect, ping};
+pub use guarded::{BreakerState, Db, is_connection_error, sqlstate};
 pub use kv::{Kv, KvError, SharedKv};
 pub use snowflake::{SnowflakeError, SnowflakeGenerator};

@@ -129,7 +129,11 @@ async fn captcha_is_a_png_whose_code_is_stored_with_a_ttl() {
 
 #[tokio::test]
 async fn captcha_is_rate_limited_per_client_ip() {
-    let app = TestApp::spawn_with(&[("CAPTCHA_RATE_LIMIT_PER_30S", "2")]).await;
+    let app = TestApp::spawn_with(&[
+        ("CAPTCHA_RATE_LIMIT_PER_30S", "2"),
+        ("SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
     let get = |ip: &'static str| {
         app.client
             .get(app.url(CAPTCHA))
@@ -625,7 +629,11 @@ async fn tokens_of_deleted_and_disabled_users_are_refused() {
 
 #[tokio::test]
 async fn login_is_rate_limited_per_client_ip() {
-    let app = spawn_no_captcha(&[("LOGIN_RATE_LIMIT_PER_MINUTE", "2")]).await;
+    let app = spawn_no_captcha(&[
+        ("LOGIN_RATE_LIMIT_PER_MINUTE", "2"),
+        ("SERVER_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
     // Unknown users: no bcrypt, so the test stays quick.
     let attempt = |ip: &'static str| {
         app.client

@@ -36,6 +36,7 @@ pub fn base_pairs(db: &TestDatabase) -> Vec<(String, String)> {
     if let Some(sqlite) = db.sqlite_path() {
         pairs.push(("SQLITE_PATH".to_owned(), sqlite.display().to_string()));
     }
+    pairs.push(("OPERA_LOG_SPOOL_DIR".to_owned(), spool_dir(db.name())));
     if let Some(redis) = redis_url() {
         pairs.push(("REDIS_URL".to_owned(), redis));
         pairs.push((
@@ -135,6 +136,38 @@ impl TestApp {
         );
         let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
         Self::start(settings, Some(db)).await
+    }
+
+    /// Spawns the app on a database the test manages itself (`database_url`), with the Redis of
+    /// the environment (or the in-process store) and extra settings.
+    pub async fn spawn_on_database(database_url: &str, extra: &[(&str, &str)]) -> Self {
+        let spool = std::env::temp_dir()
+            .join("fba-rs-tests")
+            .join(format!("spool-{}", uuid::Uuid::new_v4().simple()));
+        let mut pairs = vec![
+            ("DATABASE_URL".to_owned(), database_url.to_owned()),
+            ("SERVER_PORT".to_owned(), "0".to_owned()),
+            ("SERVER_WORKERS".to_owned(), "1".to_owned()),
+            ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
+            (
+                "OPERA_LOG_SPOOL_DIR".to_owned(),
+                spool.display().to_string(),
+            ),
+        ];
+        if let Some(redis) = redis_url() {
+            pairs.push(("REDIS_URL".to_owned(), redis));
+            pairs.push((
+                "REDIS_KEY_NAMESPACE".to_owned(),
+                format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            ));
+        }
+        pairs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
+        Self::start(settings, None).await
     }
 
     async fn start(settings: Settings, db: Option<TestDatabase>) -> Self {
@@ -249,6 +282,10 @@ impl TestApp {
             ("SERVER_WORKERS".to_owned(), "1".to_owned()),
             ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
             ("REDIS_URL".to_owned(), redis.to_owned()),
+            (
+                "OPERA_LOG_SPOOL_DIR".to_owned(),
+                spool_dir(&uuid::Uuid::new_v4().to_string()),
+            ),
         ];
         if let Some(ns) = &other.redis_namespace {
             pairs.push(("REDIS_KEY_NAMESPACE".to_owned(), ns.clone()));
@@ -269,10 +306,19 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             let _ = running.await;
         }
+        let _ = std::fs::remove_dir_all(&self.app_state.settings.opera_log.spool_dir);
         if let Some(db) = self.db.take() {
             db.drop_database().await;
         }
     }
+}
+
+/// A spool directory of its own for the operation log of the app `name` (under the temp dir).
+pub fn spool_dir(name: &str) -> String {
+    let dir = std::env::temp_dir()
+        .join("fba-rs-tests")
+        .join(format!("spool-{name}"));
+    dir.display().to_string()
 }
 
 /// Status and JSON body of a response.

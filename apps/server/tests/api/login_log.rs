@@ -65,6 +65,7 @@ async fn insert(app: &TestApp, username: &str, status: i32, ip: &str, secs_ago: 
 #[tokio::test]
 async fn every_login_attempt_is_logged_with_its_outcome() {
     let app = TestApp::spawn_with(&[
+        ("SERVER_TRUSTED_PROXIES", "127.0.0.1"),
         ("USER_LOCK_THRESHOLD", "2"),
         ("LOGIN_RATE_LIMIT_PER_MINUTE", "0"),
         ("CAPTCHA_RATE_LIMIT_PER_30S", "0"),
@@ -395,6 +396,7 @@ async fn login_and_opera_log_rows_carry_the_location_of_the_client_ip() {
             .send()
     };
     let app = spawn_no_captcha(&[
+        ("SERVER_TRUSTED_PROXIES", "127.0.0.1"),
         ("IP_LOCATION_XDB_PATH", &xdb_path),
         ("OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE", "1"),
         ("OPERA_LOG_QUEUE_TIMEOUT", "1"),

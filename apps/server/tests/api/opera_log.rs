@@ -745,7 +745,8 @@ async fn odd_requests_still_fit_the_columns() {
     assert_eq!(resp.status().as_u16(), 404);
     let r = row(&app, &rid).await;
     assert_eq!(r.path, long_path[..512]);
-    assert_eq!(r.ip, "9".repeat(64));
+    // Not an address, and not from a trusted proxy: the peer is recorded, not the header.
+    assert_eq!(r.ip, "127.0.0.1");
     assert_eq!(r.user_agent.map(|u| u.len()), Some(512));
     assert_eq!(r.args, Some(json!({"query_params": {"x": "ab"}})));
     assert_eq!(r.username.as_deref(), Some("admin"));
@@ -794,7 +795,8 @@ async fn rows_wait_for_a_batch_or_the_timeout() {
 
 #[tokio::test]
 async fn stopping_the_server_writes_every_queued_row() {
-    // Nothing is written before the stop: a batch needs 100 rows or 60 s.
+    // A batch needs 100 rows or 500 ms (OPERA_LOG_QUEUE_TIMEOUT=60 is capped so a lone row is
+    // visible within a second): the stop comes right after the replies, rows still queued.
     let db = TestDatabase::create_from_env().await.unwrap();
     let mut pairs = base_pairs(&db);
     pairs.push(("OPERA_LOG_QUEUE_TIMEOUT".to_owned(), "60".to_owned()));
@@ -844,13 +846,6 @@ async fn stopping_the_server_writes_every_queued_row() {
     while let Some(status) = requests.join_next().await {
         assert_eq!(status.unwrap(), 200);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = sys_opera_log::Entity::find()
-        .count(&state.db)
-        .await
-        .unwrap();
-    assert_eq!(before, 0, "rows are still queued");
-
     handle.stop(true).await;
     server.await.unwrap().unwrap();
     let conn = db.connect().await.unwrap();
@@ -858,4 +853,121 @@ async fn stopping_the_server_writes_every_queued_row() {
     assert_eq!(after, N as u64, "every acknowledged request has its row");
     let _ = conn.close().await;
     db.drop_database().await;
+}
+
+#[tokio::test]
+async fn args_that_jsonb_would_print_unreadably_are_stored_as_text_and_listed() {
+    // PostgreSQL's JSONB prints 1.7976931348623157e308 as 309 digits that serde_json refuses:
+    // the row is stored with the number as text so the list can still be read.
+    let app = spawn(&[]).await;
+    let rid = request_id();
+    let resp = app
+        .client
+        .post(app.url("/api/v1/sys/roles"))
+        .header("X-Request-ID", &rid)
+        .header("Content-Type", "application/json")
+        .body(r#"{"name":"p","status":1,"z":1.7976931348623157e308}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    row(&app, &rid).await;
+    let token = app.token_for(1).await;
+    let (status, body) = app.get_json(&format!("{LOGS}?size=100"), &token).await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["data"]["items"].as_array().unwrap();
+    let logged = items
+        .iter()
+        .find(|item| item["trace_id"] == rid.as_str())
+        .unwrap_or_else(|| panic!("{rid} is listed: {body}"));
+    let z = logged["args"]["json"]["z"].as_str().unwrap_or_default();
+    assert_eq!(
+        z.parse::<f64>().ok(),
+        Some(f64::MAX),
+        "stored as its JSON text"
+    );
+    assert_eq!(
+        (
+            &logged["args"]["json"]["name"],
+            &logged["args"]["json"]["status"]
+        ),
+        (&json!("p"), &json!(1))
+    );
+    assert_eq!(logged["code"], "401");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn already_written_finds_stored_rows_by_their_stored_forms() {
+    // The rows the spool's replay asks about are compared as they were stored: a dashed UUID
+    // request id in its 32-hex form, the path cut to 512 characters, the time to the µs.
+    let app = spawn(&[]).await;
+    let mut stored = record(None, 1, "127.0.0.1");
+    stored.trace_id = uuid::Uuid::new_v4().to_string();
+    stored.path = format!("/api/v1/{}", "p".repeat(600));
+    stored.opera_time =
+        sea_orm::prelude::ChronoDateTimeUtc::from_timestamp(1_760_000_000, 123_456_789).unwrap();
+    let plain = record(Some("admin"), 1, "127.0.0.1");
+    insert(&app, std::slice::from_ref(&plain)).await;
+    fba_admin::service::opera_log::bulk_create(
+        &app.app_state,
+        &app.app_state.db,
+        std::slice::from_ref(&stored),
+    )
+    .await
+    .unwrap();
+    let mut later = stored.clone();
+    later.opera_time += Duration::from_micros(1);
+    let mut elsewhere = stored.clone();
+    elsewhere.path = "/api/v1/other".to_owned();
+    // Differs only past the 512 characters the column keeps: the same stored row.
+    let mut longer = stored.clone();
+    longer.path.push('x');
+    let unknown = record(None, 1, "127.0.0.1");
+    let rows = [stored, plain, later, elsewhere, longer, unknown];
+    let found = fba_admin::service::opera_log::already_written(&app.app_state.db, &rows)
+        .await
+        .unwrap();
+    assert_eq!(found, [true, true, false, false, true, false]);
+    assert!(
+        fba_admin::service::opera_log::already_written(&app.app_state.db, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn health_reports_the_operation_log_counts() {
+    let app = spawn(&[]).await;
+    let token = app.token_for(1).await;
+    let (rid, status, _) = send(&app, reqwest::Method::GET, LOGS, Some(&token), None).await;
+    assert_eq!(status, 200);
+    row(&app, &rid).await;
+    let (status, body) = json(app.get("/health").await).await;
+    assert_eq!(status, 200, "{body}");
+    let stats = &body["data"]["opera_log"];
+    assert!(stats["accepted"].as_u64() >= Some(1), "{body}");
+    assert!(stats["written"].as_u64() >= Some(1), "{body}");
+    for key in ["spooled", "replayed", "dropped", "pending"] {
+        assert_eq!(stats[key], 0, "{key}: {body}");
+    }
+    // Documented: the Health schema has the object, its schema every count.
+    let (_, doc) = json(app.get("/openapi").await).await;
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["Health"]["properties"]["opera_log"].is_object(),
+        "{doc}"
+    );
+    for key in [
+        "accepted", "written", "spooled", "replayed", "dropped", "pending",
+    ] {
+        assert!(
+            schemas["OperaLogStats"]["properties"][key].is_object(),
+            "{key}: {}",
+            schemas["OperaLogStats"]
+        );
+    }
+    app.stop().await;
 }

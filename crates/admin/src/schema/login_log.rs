@@ -18,11 +18,22 @@ pub struct LoginLogFilter {
     pub ip: Option<String>,
 }
 
-/// `DELETE /logs/login` body (FBA `DeleteLoginLogParam`).
+/// `DELETE /logs/login` body (FBA `DeleteLoginLogParam`), ids kept raw until [`Self::parse`].
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DeleteLoginLogParam {
     /// Ids of the rows to delete.
-    pub pks: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub pks: serde_json::Value,
+}
+
+impl DeleteLoginLogParam {
+    /// The ids (JSON integers or numeric strings), at most [`crate::schema::menu::MAX_IDS`].
+    ///
+    /// # Errors
+    /// 422 when `pks` is not such a list.
+    pub fn parse(self) -> Result<Vec<i64>, fba_common::AppError> {
+        crate::schema::menu::id_list("pks", &self.pks)
+    }
 }
 
 /// One login attempt as FBA shows it (`GetLoginLogDetail`).

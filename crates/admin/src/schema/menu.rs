@@ -168,11 +168,16 @@ pub(crate) fn status_type(loc: &[Value], input: &Value) -> Result<i32, AppError>
     int_enum(loc, input, &[0, 1], "0 or 1")
 }
 
+/// Most ids one request may name (`pks` of a batch delete, `menus` of a role, ...): far above
+/// what FBA's UI sends (a page of at most 200 rows), far below the 32 766 / 65 535 bound
+/// parameters SQLite and PostgreSQL accept in one statement.
+pub const MAX_IDS: usize = 10_000;
+
 /// A list of ids (`{"menus": [..]}`, `{"pks": [..]}`): each element as [`lax_id`], the error
 /// naming its index.
 ///
 /// # Errors
-/// 422 `list_type` when not a list, or the first bad element.
+/// 422 `list_type` when not a list, `too_long` beyond [`MAX_IDS`], or the first bad element.
 pub(crate) fn id_list(field: &str, input: &Value) -> Result<Vec<i64>, AppError> {
     let Value::Array(items) = input else {
         return Err(AppError::validation(FieldError::body(
@@ -182,6 +187,19 @@ pub(crate) fn id_list(field: &str, input: &Value) -> Result<Vec<i64>, AppError> 
             None,
         )));
     };
+    if items.len() > MAX_IDS {
+        // pydantic's `too_long`; the input is not echoed back (it can be 10 000 numbers).
+        return Err(AppError::validation(FieldError::body(
+            "too_long",
+            field,
+            Value::Null,
+            Some(serde_json::json!({
+                "field_type": "List",
+                "max_length": MAX_IDS,
+                "actual_length": items.len(),
+            })),
+        )));
+    }
     items
         .iter()
         .enumerate()

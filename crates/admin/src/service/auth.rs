@@ -1,8 +1,9 @@
 //! Login, Swagger login, token refresh and logout with FBA's rules and messages, plus the
 //! per-client rate limit of the auth routes.
 //!
-//! Login order (FBA §3.4): captcha (when enabled) → user by name → status → lock key → bcrypt
-//! (failures counted, account locked at `USER_LOCK_THRESHOLD`) → password expiry → clear the
+//! Login order (FBA §3.4): captcha (when enabled) → user by name → status → lock key → attempt
+//! counted (refused past `USER_LOCK_THRESHOLD`, before any hash) → bcrypt (the account locked
+//! when the failure that reaches the threshold is known) → password expiry → clear the
 //! failure keys → `last_login_time` → new session. Every attempt, failed or not, is written to
 //! the login log off the request path ([`super::login_log::record`]).
 //!
@@ -267,9 +268,9 @@ async fn verify_credentials(
         .ok_or_else(|| AppError::NotFound(BAD_CREDENTIALS.to_owned()))?;
     *user_uuid = Some(user.uuid.clone());
     check_status(state, &user).await?;
+    let attempt = reserve_attempt(state, user.id).await?;
     if !verify_bounded(password, user.password.as_deref()).await? {
-        count_failure(state, user.id).await?;
-        return Err(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
+        return Err(failed_attempt(state, user.id, attempt).await?);
     }
     let days_remaining = password_days_remaining(state, user.last_password_changed_time)?;
     let sec = &state.settings.user_security;
@@ -337,32 +338,62 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
     Ok(())
 }
 
-/// One more failed password for the user (TTL `USER_LOCK_SECONDS`, renewed on every failure);
-/// at `USER_LOCK_THRESHOLD` the account is locked for `USER_LOCK_SECONDS`. Threshold 0: no
-/// counting.
-async fn count_failure(state: &AppState, user_id: i64) -> AppResult<()> {
+/// Counts a password attempt before its bcrypt check (`{LOGIN_FAILURE_PREFIX}:{uid}`, one
+/// atomic `INCR`), so at most `USER_LOCK_THRESHOLD` passwords are ever checked per lock window
+/// however many arrive at once: an attempt past the threshold is refused without a hash (403,
+/// FBA's too-many-failures message) and does not renew the window. Returns the attempt's number,
+/// `None` when the threshold is 0 (no counting). A correct password clears the count.
+///
+/// FBA counts after the check, so every request queued for bcrypt before the last failure was
+/// recorded is still checked: a burst of guesses is never locked out in time.
+///
+/// # Errors
+/// 403 past the threshold; 503 when the Kv store is down.
+async fn reserve_attempt(state: &AppState, user_id: i64) -> AppResult<Option<i64>> {
     let sec = &state.settings.user_security;
     if sec.lock_threshold == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let ttl = Duration::from_secs(sec.lock_secs);
     let key = format!("{}:{user_id}", state.settings.login.failure_prefix);
     let count = state.kv.incr(&key, 1, Some(ttl)).await?;
-    state.kv.expire(&key, ttl).await?;
-    if count >= i64::from(sec.lock_threshold) {
-        let until =
-            Utc::now() + chrono::Duration::seconds(i64::try_from(sec.lock_secs).unwrap_or(0));
-        state
-            .kv
-            .set(
-                &format!("{}:{user_id}", sec.lock_redis_prefix),
-                &fba_common::datetime::format(&until),
-                Some(ttl),
-            )
-            .await?;
+    if count > i64::from(sec.lock_threshold) {
         return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
     }
-    Ok(())
+    Ok(Some(count))
+}
+
+/// The answer to a wrong password whose attempt was counted as number `attempt`: the failure
+/// window (`USER_LOCK_SECONDS`) is renewed, and the attempt that reaches `USER_LOCK_THRESHOLD`
+/// locks the account for `USER_LOCK_SECONDS` (`{USER_LOCK_REDIS_PREFIX}:{uid}` = locked-until).
+///
+/// # Errors
+/// 503 when the Kv store is down (returned instead of the answer).
+async fn failed_attempt(
+    state: &AppState,
+    user_id: i64,
+    attempt: Option<i64>,
+) -> AppResult<AppError> {
+    let Some(attempt) = attempt else {
+        return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
+    };
+    let sec = &state.settings.user_security;
+    let ttl = Duration::from_secs(sec.lock_secs);
+    let key = format!("{}:{user_id}", state.settings.login.failure_prefix);
+    state.kv.expire(&key, ttl).await?;
+    if attempt < i64::from(sec.lock_threshold) {
+        return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
+    }
+    let until = Utc::now() + chrono::Duration::seconds(i64::try_from(sec.lock_secs).unwrap_or(0));
+    state
+        .kv
+        .set(
+            &format!("{}:{user_id}", sec.lock_redis_prefix),
+            &fba_common::datetime::format(&until),
+            Some(ttl),
+        )
+        .await?;
+    Ok(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()))
 }
 
 /// FBA's password-age check: never changed or older than `USER_PASSWORD_EXPIRY_DAYS` → 403;

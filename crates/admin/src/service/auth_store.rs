@@ -2,19 +2,19 @@
 
 use fba_common::AppResult;
 use fba_common::security::{AuthStore, CurrentUser};
-use sea_orm::DatabaseConnection;
+use fba_db::Db;
 
 use crate::crud;
 
 /// [`AuthStore`] over the admin tables.
 #[derive(Debug, Clone)]
 pub struct DbAuthStore {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl DbAuthStore {
     /// A store reading through `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Db) -> Self {
         Self { db }
     }
 }

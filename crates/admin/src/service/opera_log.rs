@@ -8,13 +8,25 @@
 //! Rows are fitted to `sys_opera_log`'s columns before the insert (texts cut to the column
 //! length in characters, NUL characters dropped) so one odd request (a 40-character request id,
 //! a 2 000-character path) cannot make PostgreSQL or MySQL refuse a whole batch. A request id
-//! longer than the 32-character column that is a UUID is stored in its 32-hex form.
+//! longer than the 32-character column that is a UUID is stored in its 32-hex form. Numbers in
+//! `args` that could not be read back (a float of magnitude 1e300 or more: PostgreSQL's JSONB
+//! writes 1.7976931348623157e308 as 309 digits, which serde_json refuses as out of range) are
+//! stored as their JSON text in a string, so every stored row can be listed.
+//!
+//! [`OperaLogSink::already_written`] looks rows up by their stored `(trace_id, opera_time,
+//! path)`, so a chunk of the queue's spool whose earlier write may have committed is not
+//! written twice.
 
-use chrono::Utc;
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Utc};
 use fba_common::middleware::opera_log::{OperaLogRecord, OperaLogSink};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppResult, AppState};
-use sea_orm::{ActiveValue, DatabaseConnection};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
 use serde_json::Value;
 
 use super::fit;
@@ -32,12 +44,14 @@ const SINK_POOL_SIZE: u32 = 2;
 #[derive(Debug, Clone)]
 pub struct DbOperaLogSink {
     state: AppState,
-    db: DatabaseConnection,
+    db: fba_db::Db,
 }
 
 impl DbOperaLogSink {
-    /// A sink over the app's database with its own pool of two connections (snowflake ids from
-    /// `state` when enabled). Call it where the queue's writer runs (`OperaLogQueue::start`).
+    /// A sink over the app's database with its own pool of two connections behind its own
+    /// outage breaker ([`fba_db::Db`]: an unreachable database is reported at once, so rows go
+    /// to the spool without waiting for the pool timeout; snowflake ids from `state` when
+    /// enabled). Call it where the queue's writer runs (`OperaLogQueue::start`).
     ///
     /// # Errors
     /// [`fba_db::DbError`] when the database cannot be reached.
@@ -45,7 +59,7 @@ impl DbOperaLogSink {
         let mut settings = state.settings.database.clone();
         settings.pool.max_connections = SINK_POOL_SIZE;
         settings.pool.min_connections = settings.pool.min_connections.min(1);
-        let db = fba_db::connect(&settings).await?;
+        let db = fba_db::Db::connect(&settings).await?;
         Ok(Self { state, db })
     }
 }
@@ -54,6 +68,10 @@ impl DbOperaLogSink {
 impl OperaLogSink for DbOperaLogSink {
     async fn write_batch(&self, rows: &[OperaLogRecord]) -> AppResult<()> {
         bulk_create(&self.state, &self.db, rows).await
+    }
+
+    async fn already_written(&self, rows: &[OperaLogRecord]) -> AppResult<Vec<bool>> {
+        already_written(&self.db, rows).await
     }
 
     async fn close(&self) {
@@ -69,11 +87,10 @@ impl OperaLogSink for DbOperaLogSink {
 /// # Errors
 /// [`fba_common::AppError::Unavailable`] when the database cannot be reached, another error when
 /// a row is refused or no snowflake id can be made; nothing is written then.
-pub async fn bulk_create(
-    state: &AppState,
-    db: &DatabaseConnection,
-    rows: &[OperaLogRecord],
-) -> AppResult<()> {
+pub async fn bulk_create<C>(state: &AppState, db: &C, rows: &[OperaLogRecord]) -> AppResult<()>
+where
+    C: TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let mut models = Vec::with_capacity(rows.len());
     for row in rows {
         models.push(active_model(state.next_id()?, row));
@@ -86,6 +103,55 @@ pub async fn bulk_create(
     Ok(())
 }
 
+/// For each of `rows`, whether `sys_opera_log` holds a row with its stored `trace_id`, `path`
+/// and `opera_time` (to the microsecond, the precision every backend keeps). One query,
+/// bounded by `trace_id IN (...)` and the rows' time range (widened by a second).
+///
+/// # Errors
+/// [`fba_common::AppError::Unavailable`] when the database cannot be reached, another error
+/// when the query fails.
+pub async fn already_written(
+    db: &impl ConnectionTrait,
+    rows: &[OperaLogRecord],
+) -> AppResult<Vec<bool>> {
+    let (Some(first), Some(last)) = (
+        rows.iter().map(|r| r.opera_time).min(),
+        rows.iter().map(|r| r.opera_time).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let margin = chrono::TimeDelta::seconds(1);
+    let keys: Vec<(String, String, i64)> = rows.iter().map(stored_key).collect();
+    let ids: BTreeSet<&str> = keys.iter().map(|(id, _, _)| id.as_str()).collect();
+    let found: Vec<(String, String, DateTime<Utc>)> = sys_opera_log::Entity::find()
+        .select_only()
+        .column(sys_opera_log::Column::TraceId)
+        .column(sys_opera_log::Column::Path)
+        .column(sys_opera_log::Column::OperaTime)
+        .filter(sys_opera_log::Column::TraceId.is_in(ids))
+        .filter(sys_opera_log::Column::OperaTime.between(first - margin, last + margin))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let found: HashSet<(String, String, i64)> = found
+        .into_iter()
+        .map(|(id, path, at)| (id, path, at.timestamp_micros()))
+        .collect();
+    Ok(keys.iter().map(|k| found.contains(k)).collect())
+}
+
+/// `(trace_id, path, opera_time in µs)` as [`active_model`] stores them.
+fn stored_key(r: &OperaLogRecord) -> (String, String, i64) {
+    (
+        trace_id(&r.trace_id),
+        fit(&r.path, PATH_MAX),
+        r.opera_time.timestamp_micros(),
+    )
+}
+
+/// Length of the `path` column.
+const PATH_MAX: usize = 512;
+
 fn active_model(id: Option<i64>, r: &OperaLogRecord) -> sys_opera_log::ActiveModel {
     let opt = |v: &Option<String>, max: usize| v.as_deref().map(|s| fit(s, max));
     sys_opera_log::ActiveModel {
@@ -94,7 +160,7 @@ fn active_model(id: Option<i64>, r: &OperaLogRecord) -> sys_opera_log::ActiveMod
         username: ActiveValue::Set(opt(&r.username, 64)),
         method: ActiveValue::Set(fit(&r.method, 32)),
         title: ActiveValue::Set(fit(&r.title, 256)),
-        path: ActiveValue::Set(fit(&r.path, 512)),
+        path: ActiveValue::Set(fit(&r.path, PATH_MAX)),
         ip: ActiveValue::Set(fit(&r.ip, 64)),
         country: ActiveValue::Set(opt(&r.country, 64)),
         region: ActiveValue::Set(opt(&r.region, 64)),
@@ -103,7 +169,7 @@ fn active_model(id: Option<i64>, r: &OperaLogRecord) -> sys_opera_log::ActiveMod
         os: ActiveValue::Set(opt(&r.os, 64)),
         browser: ActiveValue::Set(opt(&r.browser, 64)),
         device: ActiveValue::Set(opt(&r.device, 64)),
-        args: ActiveValue::Set(r.args.clone().map(without_nul)),
+        args: ActiveValue::Set(r.args.clone().map(storable_args)),
         status: ActiveValue::Set(r.status),
         code: ActiveValue::Set(fit(&r.code, 32)),
         msg: ActiveValue::Set(r.msg.as_deref().map(|m| m.replace('\0', ""))),
@@ -129,18 +195,32 @@ fn trace_id(raw: &str) -> String {
     }
 }
 
-/// `args` without NUL characters in keys and strings (PostgreSQL's JSON cannot hold `\u0000`).
-fn without_nul(v: Value) -> Value {
+/// Floats at least this large (in magnitude) are stored as text: PostgreSQL's JSONB prints them
+/// with every digit (1.7976931348623157e308 as 309 digits), which serde_json refuses to read
+/// back ("number out of range").
+const FLOAT_AS_TEXT_FROM: f64 = 1e300;
+
+/// `args` as they can be stored and read back on every backend: no NUL characters in keys and
+/// strings (PostgreSQL's JSON cannot hold `\u0000`), and floats of magnitude 1e300 or more (or
+/// not finite) replaced by their JSON text in a string.
+fn storable_args(v: Value) -> Value {
     match v {
         Value::String(s) if s.contains('\0') => Value::String(s.replace('\0', "")),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Number(n) if n.is_f64() && !n.as_f64().is_some_and(storable_float) => {
+            Value::String(n.to_string())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(storable_args).collect()),
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (k.replace('\0', ""), without_nul(v)))
+                .map(|(k, v)| (k.replace('\0', ""), storable_args(v)))
                 .collect(),
         ),
         other => other,
     }
+}
+
+fn storable_float(f: f64) -> bool {
+    f.is_finite() && f.abs() < FLOAT_AS_TEXT_FROM
 }
 
 /// One page of the log, newest first.
@@ -199,8 +279,70 @@ mod tests {
         assert_eq!(trace_id("-"), "-");
         assert_eq!(trace_id(&"x".repeat(40)), "x".repeat(32));
         assert_eq!(
-            without_nul(serde_json::json!({"a\u{0}": ["b\u{0}"]})),
+            storable_args(serde_json::json!({"a\u{0}": ["b\u{0}"]})),
             serde_json::json!({"a": ["b"]})
         );
+    }
+
+    #[test]
+    fn huge_floats_in_args_are_stored_as_text_the_rest_unchanged() {
+        let args: Value = serde_json::from_str(
+            r#"{"json": {"name": "p", "status": 1, "z": 1.7976931348623157e308,
+                "list": [-1e300, 1e299, 1.5, 18446744073709551615, -9223372036854775808]}}"#,
+        )
+        .unwrap();
+        let stored = storable_args(args);
+        let text = |v: &Value| v.as_str().map(|t| t.parse::<f64>().unwrap());
+        let json = &stored["json"];
+        assert_eq!(text(&json["z"]), Some(f64::MAX), "the float's JSON text");
+        assert_eq!(text(&json["list"][0]), Some(-1e300));
+        assert_eq!(
+            json["list"][1].as_f64(),
+            Some(1e299),
+            "smaller floats stay numbers"
+        );
+        assert_eq!(
+            (&json["name"], &json["status"], &json["list"][2]),
+            (
+                &serde_json::json!("p"),
+                &serde_json::json!(1),
+                &serde_json::json!(1.5)
+            )
+        );
+        assert_eq!(
+            json["list"][3].as_u64(),
+            Some(u64::MAX),
+            "integers stay numbers"
+        );
+        assert_eq!(json["list"][4].as_i64(), Some(i64::MIN));
+    }
+
+    #[test]
+    fn the_stored_key_uses_the_stored_forms() {
+        let row = OperaLogRecord {
+            trace_id: "0f8fad5b-d9cb-469f-a165-70867728950e".to_owned(),
+            username: None,
+            method: "GET".to_owned(),
+            title: String::new(),
+            path: format!("/api/v1/{}", "a".repeat(600)),
+            ip: "127.0.0.1".to_owned(),
+            country: None,
+            region: None,
+            city: None,
+            user_agent: None,
+            os: None,
+            browser: None,
+            device: None,
+            args: None,
+            status: 1,
+            code: "200".to_owned(),
+            msg: None,
+            cost_time: 0.0,
+            opera_time: Utc::now(),
+        };
+        let (id, path, micros) = stored_key(&row);
+        assert_eq!(id, "0f8fad5bd9cb469fa16570867728950e");
+        assert_eq!(path.len(), PATH_MAX);
+        assert_eq!(micros, row.opera_time.timestamp_micros());
     }
 }

@@ -4,7 +4,8 @@
 //! 1. `X-Request-ID` present but not a UUID → 400 `{"code":400,"msg":"BAD_REQUEST","data":null}`;
 //!    absent → a new uuid4 (32 hex);
 //! 2. language from `Accept-Language`;
-//! 3. [`ClientInfo`] stored in the request extensions;
+//! 3. [`ClientInfo`] stored in the request extensions (the client ip from the peer, or from a
+//!    trusted proxy's headers: [`client_ip_behind`]);
 //! 4. the rest of the request runs inside a [`RequestScope`] (trace id, language, prod flag);
 //! 5. the request id is echoed in the response header and one access line is logged.
 
@@ -19,7 +20,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 
-use crate::context::{ClientInfo, client_ip};
+use fba_core_conf::TrustedProxies;
+
+use crate::context::{ClientInfo, client_ip_behind};
 use crate::i18n;
 use crate::scope::RequestScope;
 
@@ -33,11 +36,18 @@ struct Config {
     header: HeaderName,
     default_language: &'static str,
     production: bool,
+    trusted_proxies: TrustedProxies,
 }
 
 impl RequestContext {
     /// `header` is `TRACE_ID_REQUEST_HEADER_KEY`; an invalid name falls back to `X-Request-ID`.
-    pub fn new(header: &str, default_language: &str, production: bool) -> Self {
+    /// Forwarded headers name the client only when the peer is one of `trusted_proxies`.
+    pub fn new(
+        header: &str,
+        default_language: &str,
+        production: bool,
+        trusted_proxies: TrustedProxies,
+    ) -> Self {
         let header = HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes())
             .unwrap_or_else(|_| HeaderName::from_static("x-request-id"));
         Self {
@@ -45,6 +55,7 @@ impl RequestContext {
                 header,
                 default_language: i18n::canonical(default_language),
                 production,
+                trusted_proxies,
             }),
         }
     }
@@ -112,7 +123,7 @@ where
                 .and_then(|v| v.to_str().ok()),
             cfg.default_language,
         );
-        let ip = client_ip(&req);
+        let ip = client_ip_behind(&req, &cfg.trusted_proxies);
         let user_agent = req
             .headers()
             .get("user-agent")

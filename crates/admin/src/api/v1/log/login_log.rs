@@ -78,7 +78,8 @@ async fn delete(
     _perm: Perm<LogLoginDel>,
     body: Json<DeleteLoginLogParam>,
 ) -> AppResult<HttpResponse> {
-    let count = login_log::delete(&state, &body.into_inner().pks).await?;
+    let pks = body.into_inner().parse()?;
+    let count = login_log::delete(&state, &pks).await?;
     Ok(response::ok_or_soft_fail(count))
 }
 

@@ -63,6 +63,11 @@ async fn file_part(form: &mut Multipart) -> AppResult<(Field, String)> {
                 | MultipartError::ContentTypeIncompatible
                 | MultipartError::BoundaryMissing,
             )) => return Err(missing_file()),
+            Some(Err(MultipartError::Payload(p)))
+                if fba_common::middleware::body_deadline::is_body_timeout(&p) =>
+            {
+                return Err(AppError::RequestTimeout);
+            }
             Some(Err(e)) => {
                 tracing::debug!(error = %e, "malformed multipart body");
                 return Err(AppError::BadRequest(
@@ -88,6 +93,11 @@ async fn file_part(form: &mut Multipart) -> AppResult<(Field, String)> {
         }
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| {
+                if let MultipartError::Payload(p) = &e
+                    && fba_common::middleware::body_deadline::is_body_timeout(p)
+                {
+                    return AppError::RequestTimeout;
+                }
                 tracing::debug!(error = %e, "malformed multipart body");
                 AppError::BadRequest("There was an error parsing the body".to_owned())
             })?;
