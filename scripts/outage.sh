@@ -18,6 +18,7 @@ OUTAGE=${1:-16}
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 cargo build --release -p fba-server --quiet
+BIN="$PWD/target/release/fba-server"
 
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
@@ -45,23 +46,29 @@ psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE fba"
 (cd "$WORK" && exec env SERVER_PORT="$PORT" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false \
   LOGIN_RATE_LIMIT_PER_MINUTE=0 DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/fba" \
   REDIS_URL=redis://127.0.0.1:6379/0 REDIS_KEY_NAMESPACE="outage:$$:" \
-  OPERA_LOG_SPOOL_DIR="$WORK/spool" "$PWD/target/release/fba-server" >"$WORK/server.log" 2>&1) &
+  OPERA_LOG_SPOOL_DIR="$WORK/spool" "$BIN" >"$WORK/server.log" 2>&1) &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done
-TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+TOKEN=$(curl -s -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"123456"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { echo "login failed" >&2; cat "$WORK/server.log" >&2; exit 1; }
+[ -n "$TOKEN" ] && [ "${#TOKEN}" -lt 2000 ] || { echo "login failed: $TOKEN" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
 cat >"$WORK/rid.lua" <<'LUA'
-local hex = "0123456789abcdef"
+-- A unique X-Request-ID per request: thread number, start time of the run, counter.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+local run = os.time()
 request = function()
-  local t = {}
-  for i = 1, 32 do local r = math.random(1, 16); t[i] = hex:sub(r, r) end
-  wrk.headers["X-Request-ID"] = table.concat(t)
+  n = n + 1
+  wrk.headers["X-Request-ID"] = string.format("%04x%012x%016x", tid, run, n)
   return wrk.format()
 end
 LUA
-load() { # seconds -> "requests rps p99"
+load() { # seconds run-number -> "requests rps p99"
   wrk -t2 -c32 -d"$1"s --latency -s "$WORK/rid.lua" -H "Authorization: Bearer $TOKEN" \
     "$BASE/api/v1/sys/users/me" >"$WORK/wrk.txt"
   local n rps p99
@@ -73,11 +80,11 @@ load() { # seconds -> "requests rps p99"
 timed_users() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
   -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/sys/users"; }
 
-read -r N1 RPS1 P991 < <(load 5)
+read -r N1 RPS1 P991 < <(load 5 1)
 pg_stop
 T0=$(date +%s.%N)
 USERS_DOWN=$(for _ in $(seq 1 10); do timed_users; done)
-read -r N2 RPS2 P992 < <(load $((OUTAGE > 4 ? OUTAGE - 3 : 1)))
+read -r N2 RPS2 P992 < <(load $((OUTAGE > 4 ? OUTAGE - 3 : 1)) 2)
 HEALTH_DOWN=$(curl -s "$BASE/health")
 ELAPSED=$(python3 -c "import time; print(max(0.0, $OUTAGE - (time.time() - $T0)))")
 sleep "$ELAPSED"
