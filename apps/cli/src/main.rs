@@ -5,7 +5,9 @@ mod accounts;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
+use accounts::{Accounts, NewSuperuser};
 use clap::{Parser, Subcommand};
+use fba_common::kv_keys::KvKeys;
 use fba_common::security::SessionChange;
 use fba_core_conf::{Settings, Source};
 use fba_server::bootstrap;
@@ -52,7 +54,8 @@ enum Command {
         #[arg(long)]
         nickname: Option<String>,
     },
-    /// Set a user's password (and clear its lock).
+    /// Set a user's password (the API's policy and history), end every session of the user and
+    /// clear its lock.
     ResetPassword {
         /// Login name.
         #[arg(long)]
@@ -139,13 +142,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 return Ok(());
             }
             let kv = bootstrap::open_kv(&settings).await?;
-            let t = &settings.token;
-            for prefix in [
-                &t.user_redis_prefix,
-                &t.extra_info_redis_prefix,
-                &t.redis_prefix,
-                &t.refresh_redis_prefix,
-            ] {
+            for prefix in KvKeys::new(&settings).init_db_prefixes() {
                 kv.delete_prefix(prefix).await?;
             }
             fba_common::security::announce(&kv, &SessionChange::All).await?;
@@ -174,33 +171,25 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             nickname,
         } => {
             let password = password_or_prompt(password)?;
-            let db = bootstrap::connect_database(&settings).await?;
-            let id = accounts::create_superuser(
-                db.inner(),
-                &settings,
-                accounts::NewSuperuser {
-                    username: &username,
-                    password: &password,
-                    email: email.as_deref(),
-                    nickname: nickname.as_deref(),
-                },
-            )
-            .await?;
+            let accounts = Accounts::open(settings).await?;
+            let created = accounts
+                .create_superuser(NewSuperuser {
+                    username: username.clone(),
+                    password,
+                    nickname,
+                    email,
+                })
+                .await;
+            accounts.close().await;
+            let id = created?;
             println!("superuser {username} created (id {id})");
         }
         Command::ResetPassword { username, password } => {
             let password = password_or_prompt(password)?;
-            let db = bootstrap::connect_database(&settings).await?;
-            let id = accounts::reset_password(db.inner(), &settings, &username, &password).await?;
-            let kv = bootstrap::open_kv(&settings).await?;
-            let us = &settings.user_security;
-            kv.del(&format!("{}:{id}", us.lock_redis_prefix)).await?;
-            kv.del(&format!("{}:{id}", settings.login.failure_prefix))
-                .await?;
-            kv.del(&format!("{}:{id}", settings.token.user_redis_prefix))
-                .await?;
-            let change = SessionChange::User { user_id: id };
-            fba_common::security::announce(&kv, &change).await?;
+            let accounts = Accounts::open(settings).await?;
+            let reset = accounts.reset_password(&username, &password).await;
+            accounts.close().await;
+            reset?;
             println!("password of {username} reset");
         }
     }

@@ -71,6 +71,37 @@ pub async fn start_ids(
     Ok(Some(std::sync::Arc::new(generator)))
 }
 
+/// The state the services take, over opened stores: `settings`, `db`, `kv`, snowflake ids (when
+/// enabled, see [`start_ids`]), an empty session cache keeping entries for
+/// `TOKEN_LOCAL_CACHE_SECONDS` and `ip_locator`. It starts no watcher: a server subscribes the
+/// session cache itself ([`fba_common::security::SessionCache::watch`]); a one-shot command
+/// (the `fba` CLI) leaves it unsubscribed, so it remembers nothing, and its revocations still
+/// reach every replica through the change channel. Whoever builds one shuts `ids` down on exit
+/// ([`fba_db::SnowflakeGenerator::shutdown`]) to release the node lease at once.
+///
+/// # Errors
+/// [`BootstrapError::Snowflake`] when no snowflake node can be leased.
+pub async fn app_state(
+    settings: std::sync::Arc<Settings>,
+    db: fba_db::Db,
+    kv: SharedKv,
+    ip_locator: fba_common::ip_location::IpLocator,
+) -> Result<fba_common::AppState, BootstrapError> {
+    let ids = start_ids(&settings, &kv).await?;
+    let sessions = fba_common::security::SessionCache::new(std::time::Duration::from_secs(
+        settings.token.local_cache_secs,
+    ));
+    Ok(fba_common::AppState {
+        settings,
+        db,
+        kv,
+        ids,
+        local: std::sync::Arc::default(),
+        sessions: std::sync::Arc::new(sessions),
+        ip_locator: std::sync::Arc::new(ip_locator),
+    })
+}
+
 /// Builds authentication (JWT codec, RBAC policy from the database) and starts the watcher
 /// that reloads the policy when another replica announces a change.
 ///

@@ -12,7 +12,6 @@ use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
 use fba_common::middleware::{BodyDeadline, RequestContext};
-use fba_common::security::SessionCache;
 use fba_core_conf::Settings;
 
 use crate::bootstrap::{self, BootstrapError};
@@ -80,20 +79,10 @@ impl Application {
             kv = kv.backend().as_str(),
             "stores ready"
         );
-        let ids = bootstrap::start_ids(&settings, &kv).await?;
+        let ip_locator = IpLocator::from_settings(&settings.ip_location);
+        let state = bootstrap::app_state(Arc::clone(&settings), db, kv, ip_locator).await?;
         fba_common::datetime::set_timezone(settings.time.timezone);
-        let security = web::Data::new(bootstrap::security(&settings, &db, &kv).await?);
-        let state = AppState {
-            settings: Arc::clone(&settings),
-            db,
-            kv,
-            ids,
-            local: Arc::default(),
-            sessions: Arc::new(SessionCache::new(Duration::from_secs(
-                settings.token.local_cache_secs,
-            ))),
-            ip_locator: Arc::new(IpLocator::from_settings(&settings.ip_location)),
-        };
+        let security = web::Data::new(bootstrap::security(&settings, &state.db, &state.kv).await?);
         state
             .sessions
             .watch(&state.kv)

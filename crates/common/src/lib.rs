@@ -7,7 +7,8 @@
 //! - [`pagination`]: FBA's page-number pagination;
 //! - [`i18n`]: Fluent messages in `zh-CN` / `en-US`;
 //! - [`scope`], [`context`], [`middleware`]: trace id, language, client facts, access log;
-//! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`].
+//! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`];
+//! - [`kv_keys`]: every Kv key name and pub/sub channel (FBA's Redis layout).
 
 pub mod context;
 pub mod datetime;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod ip_location;
+pub mod kv_keys;
 pub mod middleware;
 pub mod pagination;
 pub mod response;

@@ -69,6 +69,11 @@ impl LocalCache {
 }
 
 impl AppState {
+    /// The Kv key names for this app's settings (see [`crate::kv_keys`]).
+    pub fn keys(&self) -> crate::kv_keys::KvKeys<'_> {
+        crate::kv_keys::KvKeys::new(&self.settings)
+    }
+
     /// The id for a new row: a snowflake id when enabled, else `None` (the database assigns).
     ///
     /// # Errors

@@ -460,6 +460,28 @@ pub struct TimeSettings {
 pub struct LogSettings {
     /// `LOG_STD_LEVEL` (`INFO`); `RUST_LOG` overrides it with a full filter.
     pub level: String,
+    /// `LOG_FORMAT` (fba-rs): `text` (default) or `json`.
+    pub format: LogFormat,
+}
+
+/// `LOG_FORMAT` (fba-rs): how log lines are written to standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `text`: human-readable lines, coloured only when the output is a terminal.
+    Text,
+    /// `json`: one JSON object per line (timestamp, level, target, fields, message) for log
+    /// shippers.
+    Json,
+}
+
+impl LogFormat {
+    /// The setting's value (`text`, `json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
 }
 
 /// `REQUEST_LIMITER_*` and the per-route limits.
@@ -633,6 +655,13 @@ impl Settings {
                         "critical" => "error".to_owned(),
                         _ => l,
                     })?,
+                format: match src
+                    .choice("LOG_FORMAT", "text", &["text", "json"])?
+                    .as_str()
+                {
+                    "json" => LogFormat::Json,
+                    _ => LogFormat::Text,
+                },
             },
             limiter: LimiterSettings {
                 redis_prefix: src.string("REQUEST_LIMITER_REDIS_PREFIX", "fba:limiter"),
@@ -1274,6 +1303,23 @@ mod tests {
         assert_eq!(s.ip_location.mode, IpLocationMode::Online);
         let err = settings(&[("IP_LOCATION_PARSE", "maybe")]).unwrap_err();
         assert_eq!(err.var(), "IP_LOCATION_PARSE");
+    }
+
+    #[test]
+    fn log_format_is_text_by_default_json_on_request_and_else_refused() {
+        assert_eq!(settings(&[]).unwrap().log.format, LogFormat::Text);
+        let s = settings(&[("LOG_FORMAT", "JSON")]).unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.log.format.as_str(), "json");
+        assert_eq!(
+            settings(&[("LOG_FORMAT", "text")]).unwrap().log.format,
+            LogFormat::Text
+        );
+        let err = settings(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting LOG_FORMAT=\"xml\": expected one of text, json"
+        );
     }
 
     #[test]

@@ -18,3 +18,4 @@ mod rbac;
 mod sessions;
 mod settings;
 mod user_me;
+mod validation;

@@ -36,6 +36,64 @@ fn is_percent(v: &Value) -> bool {
         .is_some_and(|n| n.parse::<f64>().is_ok() && n.split_once('.').unwrap().1.len() == 2)
 }
 
+/// Bytes from a `"12.34 GB"`-style size.
+fn size_bytes(v: &Value) -> f64 {
+    let (n, unit) = v.as_str().unwrap().split_once(' ').unwrap();
+    let power = ["B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+        .iter()
+        .position(|u| *u == unit)
+        .unwrap();
+    n.parse::<f64>().unwrap() * 1024_f64.powi(i32::try_from(power).unwrap())
+}
+
+/// Used space and usage of a monitor disk match what `df` says of its mount point (within
+/// what other tests may write in between); skipped where `df` has no `--output`.
+fn agrees_with_df(disk: &Value) {
+    let Ok(out) = std::process::Command::new("df")
+        .args(["-B1", "--output=size,used,avail"])
+        .arg(disk["dir"].as_str().unwrap())
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(numbers) = text
+        .lines()
+        .nth(1)
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|n| n.parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|n| n.len() == 3 && out.status.success())
+    else {
+        return;
+    };
+    let (used, avail) = (numbers[1], numbers[2]);
+    let slack = (used + avail) * 0.01 + 64.0 * 1024.0 * 1024.0;
+    let reported_used = size_bytes(&disk["used"]);
+    assert!(
+        (reported_used - used).abs() <= slack,
+        "{disk}: df says {used} bytes used"
+    );
+    let reported_free = size_bytes(&disk["free"]);
+    assert!(
+        (reported_free - avail).abs() <= slack,
+        "{disk}: df says {avail} bytes available"
+    );
+    let percent: f64 = disk["usage"]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    let df_percent = used / (used + avail) * 100.0;
+    assert!(
+        (percent - df_percent).abs() <= 1.0,
+        "{disk}: df says {df_percent:.2}%"
+    );
+}
+
 /// FBA's `fmt_seconds` text.
 fn is_duration(s: &str) -> bool {
     s == "0 seconds"
@@ -107,6 +165,7 @@ async fn server_monitor_reports_fbas_blocks_to_a_superuser() {
         }
         assert!(is_percent(&disk["usage"]), "{}", disk["usage"]);
         assert!(!["tmpfs", "overlay", "proc"].contains(&disk["type"].as_str().unwrap()));
+        agrees_with_df(disk);
     }
 
     let service = &data["service"];

@@ -59,3 +59,115 @@ fn unreachable_database_fails_fast_with_a_redacted_url() {
     );
     assert!(!stderr.contains("hunter2"));
 }
+
+/// Starts the real binary on port 0 with its standard output going to a pipe, waits for the
+/// "listening on" line, sends one request (an access-log line with fields), stops it and
+/// returns every line it wrote to standard output.
+fn server_log_lines(env: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = std::env::temp_dir().join(format!("fba-logs-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fba-server"));
+    cmd.current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SERVER_PORT", "0")
+        .env("IP_LOCATION_PARSE", "false")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn fba-server");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let mut port = None;
+    while port.is_none() {
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            break;
+        };
+        port = line
+            .split("listening on http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<u16>()
+                    .ok()
+            });
+        lines.push(line);
+    }
+    if let Some(port) = port {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut reply = String::new();
+        let _ = conn.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        // the access-log line follows the reply
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    lines.extend(rx.try_iter());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(port.is_some(), "the server did not start: {lines:#?}");
+    lines
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let lines = server_log_lines(&[]);
+    assert!(lines.len() >= 2, "{lines:#?}");
+    for line in &lines {
+        assert!(!line.contains("\x1b["), "colour code in {line:?}");
+    }
+    assert!(lines.iter().any(|l| l.contains(" INFO ")), "{lines:#?}");
+}
+
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    let lines = server_log_lines(&[("LOG_FORMAT", "json")]);
+    assert!(lines.len() >= 2, "{lines:#?}");
+    for line in &lines {
+        assert!(!line.contains("\x1b["), "colour code in {line:?}");
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+        assert!(v["timestamp"].is_string(), "{line}");
+        assert!(v["level"].is_string(), "{line}");
+        assert!(v["target"].is_string(), "{line}");
+        assert!(v["fields"].is_object(), "{line}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"message\":\"listening on http://127.0.0.1:")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn invalid_log_format_stops_startup_naming_the_variable() {
+    let (code, stderr) = run_server(&[("LOG_FORMAT", "xml")]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr.trim(),
+        "fba-server: invalid setting LOG_FORMAT=\"xml\": expected one of text, json"
+    );
+}

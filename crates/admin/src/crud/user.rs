@@ -475,8 +475,10 @@ pub struct NewUserRow {
     pub email: Option<String>,
     /// Phone.
     pub phone: Option<String>,
-    /// Department.
-    pub dept_id: i64,
+    /// Department (`None` for a superuser made by `fba create-superuser`).
+    pub dept_id: Option<i64>,
+    /// Superuser, staff and multi-login (`fba create-superuser`); else none of them.
+    pub superuser: bool,
     /// Creation time (also `join_time` and `last_password_changed_time`).
     pub now: DateTime<Utc>,
 }
@@ -490,8 +492,8 @@ impl std::fmt::Debug for NewUserRow {
     }
 }
 
-/// Inserts a user with FBA's defaults (status 1, not superuser, not staff, not multi-login)
-/// and returns it.
+/// Inserts a user with FBA's defaults (status 1; not superuser, not staff, not multi-login
+/// unless [`NewUserRow::superuser`]) and returns it.
 ///
 /// # Errors
 /// A database failure (a taken username or e-mail is a unique-constraint violation).
@@ -507,13 +509,13 @@ pub async fn create<C: ConnectionTrait>(db: &C, row: NewUserRow) -> Result<sys_u
         phone: ActiveValue::Set(row.phone),
         avatar: ActiveValue::Set(None),
         status: ActiveValue::Set(1),
-        is_superuser: ActiveValue::Set(false),
-        is_staff: ActiveValue::Set(false),
-        is_multi_login: ActiveValue::Set(false),
+        is_superuser: ActiveValue::Set(row.superuser),
+        is_staff: ActiveValue::Set(row.superuser),
+        is_multi_login: ActiveValue::Set(row.superuser),
         join_time: ActiveValue::Set(row.now),
         last_login_time: ActiveValue::Set(None),
         last_password_changed_time: ActiveValue::Set(Some(row.now)),
-        dept_id: ActiveValue::Set(Some(row.dept_id)),
+        dept_id: ActiveValue::Set(row.dept_id),
         created_time: ActiveValue::Set(row.now),
         updated_time: ActiveValue::Set(None),
     }

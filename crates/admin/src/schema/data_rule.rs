@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use fba_common::AppError;
+use fba_common::extract::FieldErrors;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -73,19 +74,42 @@ impl DataRuleParam {
     /// The validated rule.
     ///
     /// # Errors
-    /// 422 naming the first field that is too long, holds a NUL or is not an allowed value.
+    /// 422 naming every field that is too long, holds a NUL or is not an allowed value.
     pub fn parse(self) -> Result<ValidDataRule, AppError> {
-        check_text(&body_loc("name"), &self.name, Some(NAME_MAX_CHARS))?;
-        check_text(&body_loc("model"), &self.model, Some(MODEL_MAX_CHARS))?;
-        check_text(&body_loc("column"), &self.column, Some(COLUMN_MAX_CHARS))?;
-        let operator = int_enum(&body_loc("operator"), &self.operator, &[0, 1], "0 or 1")?;
-        let expression = int_enum(
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
+            &body_loc("name"),
+            &self.name,
+            Some(NAME_MAX_CHARS),
+        ));
+        errors.take(check_text(
+            &body_loc("model"),
+            &self.model,
+            Some(MODEL_MAX_CHARS),
+        ));
+        errors.take(check_text(
+            &body_loc("column"),
+            &self.column,
+            Some(COLUMN_MAX_CHARS),
+        ));
+        let operator = errors.take(int_enum(
+            &body_loc("operator"),
+            &self.operator,
+            &[0, 1],
+            "0 or 1",
+        ));
+        let expression = errors.take(int_enum(
             &body_loc("expression"),
             &self.expression,
             &[0, 1, 2, 3, 4, 5, 6, 7],
             "0, 1, 2, 3, 4, 5, 6 or 7",
-        )?;
-        check_text(&body_loc("value"), &self.value, Some(VALUE_MAX_CHARS))?;
+        ));
+        errors.take(check_text(
+            &body_loc("value"),
+            &self.value,
+            Some(VALUE_MAX_CHARS),
+        ));
+        errors.finish()?;
         Ok(ValidDataRule {
             name: self.name,
             model: self.model,
@@ -114,6 +138,11 @@ impl DeleteDataRulesParam {
         id_list("pks", &self.pks)
     }
 }
+
+validate_by_parse!(
+    DataRuleParam => ValidDataRule,
+    DeleteDataRulesParam => Vec<i64>,
+);
 
 /// Query of `GET /sys/data-rules` as received (`page`/`size` are read by the pagination
 /// extractor).

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use fba_common::AppError;
+use fba_common::extract::FieldErrors;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -43,10 +44,16 @@ impl DataScopeParam {
     /// The validated scope.
     ///
     /// # Errors
-    /// 422 naming `name` (too long, NUL) or `status` (not 0/1).
+    /// 422 naming `name` (too long, NUL) and/or `status` (not 0/1).
     pub fn parse(self) -> Result<ValidDataScope, AppError> {
-        check_text(&body_loc("name"), &self.name, Some(NAME_MAX_CHARS))?;
-        let status = status_type(&body_loc("status"), &self.status)?;
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
+            &body_loc("name"),
+            &self.name,
+            Some(NAME_MAX_CHARS),
+        ));
+        let status = errors.take(status_type(&body_loc("status"), &self.status));
+        errors.finish()?;
         Ok(ValidDataScope {
             name: self.name,
             status,
@@ -89,6 +96,12 @@ impl DeleteDataScopesParam {
         id_list("pks", &self.pks)
     }
 }
+
+validate_by_parse!(
+    DataScopeParam => ValidDataScope,
+    DataScopeRulesParam => Vec<i64>,
+    DeleteDataScopesParam => Vec<i64>,
+);
 
 /// Query of `GET /sys/data-scopes` as received (`page`/`size` are read by the pagination
 /// extractor).

@@ -8,6 +8,7 @@
 //! character is refused. Every failure is a 422 naming the field.
 
 use chrono::{DateTime, Utc};
+use fba_common::extract::FieldErrors;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -84,35 +85,42 @@ impl DeptParam {
     /// The validated department.
     ///
     /// # Errors
-    /// 422 naming the first field that is too long, holds a NUL, is out of range, does not
-    /// match its pattern or is not an allowed value.
+    /// 422 naming every field that is too long, holds a NUL, is out of range, does not match
+    /// its pattern or is not an allowed value.
     pub fn parse(self) -> Result<ValidDept, AppError> {
-        check_text(&body_loc("name"), &self.name, Some(NAME_MAX_CHARS))?;
-        let parent_id = lax_opt_id(&body_loc("parent_id"), self.parent_id.as_ref())?;
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
+            &body_loc("name"),
+            &self.name,
+            Some(NAME_MAX_CHARS),
+        ));
+        let parent_id = errors.take(lax_opt_id(&body_loc("parent_id"), self.parent_id.as_ref()));
         // Absent (or `null`) → 0.
         let sort = match &self.sort {
             None => 0,
-            Some(v) => lax_int(&body_loc("sort"), v, 0, i64::from(i32::MAX))?,
+            Some(v) => errors.take(lax_int(&body_loc("sort"), v, 0, i64::from(i32::MAX))),
         };
-        opt_text("leader", self.leader.as_ref(), LEADER_MAX_CHARS)?;
+        errors.take(opt_text("leader", self.leader.as_ref(), LEADER_MAX_CHARS));
         if let Some(phone) = &self.phone {
-            check_phone(phone)?;
+            errors.take(check_phone(phone));
         }
         let email = match self.email.as_deref() {
             None | Some("") => None,
-            Some(raw) => {
-                check_text(&body_loc("email"), raw, Some(EMAIL_MAX_CHARS))?;
-                Some(normalise_email(raw).ok_or_else(|| {
-                    AppError::validation(FieldError::body(
-                        "value_error",
-                        "email",
-                        Value::String(raw.to_owned()),
-                        Some(json!({ "error": "value is not a valid email address" })),
-                    ))
-                })?)
-            }
+            Some(raw) => errors.take(
+                check_text(&body_loc("email"), raw, Some(EMAIL_MAX_CHARS)).and_then(|()| {
+                    normalise_email(raw).map(Some).ok_or_else(|| {
+                        AppError::validation(FieldError::body(
+                            "value_error",
+                            "email",
+                            Value::String(raw.to_owned()),
+                            Some(json!({ "error": "value is not a valid email address" })),
+                        ))
+                    })
+                }),
+            ),
         };
-        let status = status_type(&body_loc("status"), &self.status)?;
+        let status = errors.take(status_type(&body_loc("status"), &self.status));
+        errors.finish()?;
         Ok(ValidDept {
             name: self.name,
             parent_id,
@@ -125,6 +133,8 @@ impl DeptParam {
         })
     }
 }
+
+validate_by_parse!(DeptParam => ValidDept);
 
 /// Query of `GET /sys/depts` as received.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

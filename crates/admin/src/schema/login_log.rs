@@ -36,6 +36,8 @@ impl DeleteLoginLogParam {
     }
 }
 
+validate_by_parse!(DeleteLoginLogParam => Vec<i64>);
+
 /// One login attempt as FBA shows it (`GetLoginLogDetail`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoginLogDetail {

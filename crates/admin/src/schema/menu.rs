@@ -10,6 +10,7 @@
 //! [`super::role`].
 
 use chrono::{DateTime, Utc};
+use fba_common::extract::FieldErrors;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -177,7 +178,8 @@ pub const MAX_IDS: usize = 10_000;
 /// naming its index.
 ///
 /// # Errors
-/// 422 `list_type` when not a list, `too_long` beyond [`MAX_IDS`], or the first bad element.
+/// 422 `list_type` when not a list, `too_long` beyond [`MAX_IDS`], or every bad element (as
+/// pydantic lists them).
 pub(crate) fn id_list(field: &str, input: &Value) -> Result<Vec<i64>, AppError> {
     let Value::Array(items) = input else {
         return Err(AppError::validation(FieldError::body(
@@ -200,16 +202,19 @@ pub(crate) fn id_list(field: &str, input: &Value) -> Result<Vec<i64>, AppError> 
             })),
         )));
     }
-    items
+    let mut errors = FieldErrors::new();
+    let ids = items
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            lax_id(
+            errors.take(lax_id(
                 &[Value::from("body"), Value::from(field), Value::from(i)],
                 v,
-            )
+            ))
         })
-        .collect()
+        .collect();
+    errors.finish()?;
+    Ok(ids)
 }
 
 /// Optional text filter of a list query: absent or empty (`title=`, what the UI sends for an
@@ -334,31 +339,45 @@ impl MenuParam {
     /// The validated menu.
     ///
     /// # Errors
-    /// 422 naming the first field that is too long, holds a NUL, is out of range or not an
+    /// 422 naming every field that is too long, holds a NUL, is out of range or not an
     /// allowed value.
     pub fn parse(self) -> Result<ValidMenu, AppError> {
-        check_text(&body_loc("title"), &self.title, Some(TITLE_MAX_CHARS))?;
-        check_text(&body_loc("name"), &self.name, Some(NAME_MAX_CHARS))?;
-        opt_text("path", &self.path, Some(PATH_MAX_CHARS))?;
-        let parent_id = lax_opt_id(&body_loc("parent_id"), self.parent_id.as_ref())?;
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
+            &body_loc("title"),
+            &self.title,
+            Some(TITLE_MAX_CHARS),
+        ));
+        errors.take(check_text(
+            &body_loc("name"),
+            &self.name,
+            Some(NAME_MAX_CHARS),
+        ));
+        errors.take(opt_text("path", &self.path, Some(PATH_MAX_CHARS)));
+        let parent_id = errors.take(lax_opt_id(&body_loc("parent_id"), self.parent_id.as_ref()));
         let sort = match &self.sort {
             None => 0,
-            Some(v) => lax_int(&body_loc("sort"), v, 0, i64::from(i32::MAX))?,
+            Some(v) => errors.take(lax_int(&body_loc("sort"), v, 0, i64::from(i32::MAX))),
         };
-        opt_text("icon", &self.icon, Some(ICON_MAX_CHARS))?;
-        let menu_type = int_enum(
+        errors.take(opt_text("icon", &self.icon, Some(ICON_MAX_CHARS)));
+        let menu_type = errors.take(int_enum(
             &body_loc("type"),
             &self.menu_type,
             &[0, 1, 2, 3, 4],
             "0, 1, 2, 3 or 4",
-        )?;
-        opt_text("component", &self.component, Some(COMPONENT_MAX_CHARS))?;
-        opt_text("perms", &self.perms, Some(PERMS_MAX_CHARS))?;
-        let status = status_type(&body_loc("status"), &self.status)?;
-        let display = status_type(&body_loc("display"), &self.display)?;
-        let cache = status_type(&body_loc("cache"), &self.cache)?;
-        opt_text("link", &self.link, None)?;
-        opt_text("remark", &self.remark, None)?;
+        ));
+        errors.take(opt_text(
+            "component",
+            &self.component,
+            Some(COMPONENT_MAX_CHARS),
+        ));
+        errors.take(opt_text("perms", &self.perms, Some(PERMS_MAX_CHARS)));
+        let status = errors.take(status_type(&body_loc("status"), &self.status));
+        let display = errors.take(status_type(&body_loc("display"), &self.display));
+        let cache = errors.take(status_type(&body_loc("cache"), &self.cache));
+        errors.take(opt_text("link", &self.link, None));
+        errors.take(opt_text("remark", &self.remark, None));
+        errors.finish()?;
         Ok(ValidMenu {
             title: self.title,
             name: self.name,
@@ -378,6 +397,8 @@ impl MenuParam {
         })
     }
 }
+
+validate_by_parse!(MenuParam => ValidMenu);
 
 /// Query of `GET /sys/menus` as received.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -78,6 +78,8 @@ impl DeleteOperaLogParam {
     }
 }
 
+validate_by_parse!(DeleteOperaLogParam => Vec<i64>);
+
 /// One audited request as FBA shows it (`GetOperaLogDetail`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperaLogDetail {

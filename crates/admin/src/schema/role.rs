@@ -8,6 +8,7 @@
 //! field.
 
 use chrono::{DateTime, Utc};
+use fba_common::extract::FieldErrors;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -81,14 +82,20 @@ impl RoleParam {
     /// The validated role.
     ///
     /// # Errors
-    /// 422 naming the first bad field.
+    /// 422 naming every bad field.
     pub fn parse(self) -> Result<ValidRole, AppError> {
-        check_text(&body_loc("name"), &self.name, Some(NAME_MAX_CHARS))?;
-        let status = status_type(&body_loc("status"), &self.status)?;
-        let is_filter_scopes = lax_bool("is_filter_scopes", &self.is_filter_scopes)?;
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
+            &body_loc("name"),
+            &self.name,
+            Some(NAME_MAX_CHARS),
+        ));
+        let status = errors.take(status_type(&body_loc("status"), &self.status));
+        let is_filter_scopes = errors.take(lax_bool("is_filter_scopes", &self.is_filter_scopes));
         if let Some(remark) = &self.remark {
-            check_text(&body_loc("remark"), remark, None)?;
+            errors.take(check_text(&body_loc("remark"), remark, None));
         }
+        errors.finish()?;
         Ok(ValidRole {
             name: self.name,
             status,
@@ -151,6 +158,13 @@ impl DeleteRolesParam {
         id_list("pks", &self.pks)
     }
 }
+
+validate_by_parse!(
+    RoleParam => ValidRole,
+    RoleMenusParam => Vec<i64>,
+    RoleScopesParam => Vec<i64>,
+    DeleteRolesParam => Vec<i64>,
+);
 
 /// Query of `GET /sys/roles` as received (`page`/`size` are read by the pagination extractor).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -9,6 +9,7 @@
 //! user's password. Text with a NUL character is refused. Every failure is a 422 naming the
 //! field; deeper code never re-checks.
 
+use fba_common::extract::FieldErrors;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -153,35 +154,42 @@ impl AddUserParam {
     /// The validated new user.
     ///
     /// # Errors
-    /// 422 naming the first bad field (FBA's field order).
+    /// 422 naming every bad field (in FBA's field order).
     pub fn parse(self) -> Result<ValidNewUser, AppError> {
-        check_text(
+        let mut errors = FieldErrors::new();
+        errors.take(check_text(
             &body_loc("username"),
             &self.username,
             Some(USERNAME_MAX_CHARS),
-        )?;
-        check_text(&body_loc("password"), &self.password, None)?;
-        if self.password.len() > PASSWORD_MAX_BYTES {
+        ));
+        let password_ok =
+            errors.take(check_text(&body_loc("password"), &self.password, None).map(|()| true));
+        if password_ok && self.password.len() > PASSWORD_MAX_BYTES {
             let error = format!("the password must not exceed {PASSWORD_MAX_BYTES} bytes");
             // The input is masked: a password is never echoed back.
-            return Err(AppError::validation(FieldError::body(
+            errors.push(FieldError::body(
                 "value_error",
                 "password",
                 Value::String("**********".to_owned()),
                 Some(json!({ "error": error })),
-            )));
+            ));
         }
         let nickname = match self.nickname.filter(|n| !n.is_empty()) {
             Some(n) => {
-                check_text(&body_loc("nickname"), &n, Some(NICKNAME_MAX_CHARS))?;
+                errors.take(check_text(
+                    &body_loc("nickname"),
+                    &n,
+                    Some(NICKNAME_MAX_CHARS),
+                ));
                 n
             }
             None => self.username.clone(),
         };
-        let email = parse_email(self.email)?;
-        let phone = parse_phone(self.phone)?;
-        let dept_id = lax_id(&body_loc("dept_id"), &self.dept_id)?;
-        let roles = id_list("roles", &self.roles)?;
+        let email = errors.take(parse_email(self.email));
+        let phone = errors.take(parse_phone(self.phone));
+        let dept_id = errors.take(lax_id(&body_loc("dept_id"), &self.dept_id));
+        let roles = errors.take(id_list("roles", &self.roles));
+        errors.finish()?;
         Ok(ValidNewUser {
             username: self.username,
             password: self.password,
@@ -251,27 +259,29 @@ impl UpdateUserParam {
     /// The validated update.
     ///
     /// # Errors
-    /// 422 naming the first bad field (FBA's field order).
+    /// 422 naming every bad field (in FBA's field order).
     pub fn parse(self) -> Result<ValidUserUpdate, AppError> {
+        let mut errors = FieldErrors::new();
         let dept_id = match &self.dept_id {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(v) => Some(Some(lax_id(&body_loc("dept_id"), v)?)),
+            Some(v) => Some(Some(errors.take(lax_id(&body_loc("dept_id"), v)))),
         };
-        check_text(
+        errors.take(check_text(
             &body_loc("username"),
             &self.username,
             Some(USERNAME_MAX_CHARS),
-        )?;
-        check_text(
+        ));
+        errors.take(check_text(
             &body_loc("nickname"),
             &self.nickname,
             Some(NICKNAME_MAX_CHARS),
-        )?;
-        let avatar = self.avatar.map(parse_avatar).transpose()?;
-        let email = self.email.map(parse_email).transpose()?;
-        let phone = self.phone.map(parse_phone).transpose()?;
-        let roles = id_list("roles", &self.roles)?;
+        ));
+        let avatar = errors.take(self.avatar.map(parse_avatar).transpose());
+        let email = errors.take(self.email.map(parse_email).transpose());
+        let phone = errors.take(self.phone.map(parse_phone).transpose());
+        let roles = errors.take(id_list("roles", &self.roles));
+        errors.finish()?;
         Ok(ValidUserUpdate {
             dept_id,
             username: self.username,
@@ -326,6 +336,12 @@ impl ResetPasswordParam {
         Ok(NewPassword(self.password))
     }
 }
+
+validate_by_parse!(
+    AddUserParam => ValidNewUser,
+    UpdateUserParam => ValidUserUpdate,
+    ResetPasswordParam => NewPassword,
+);
 
 /// Query of `PUT /sys/users/{pk}/permissions`: `?type=superuser|staff|status|multi_login`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -3,6 +3,7 @@
 //! characters); text with a NUL character is refused (PostgreSQL cannot store it). Every
 //! failure is a 422 naming the field (`loc: ["body", <field>]`); deeper code never re-checks.
 
+use fba_common::extract::FieldErrors;
 use fba_common::{AppError, FieldError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -191,13 +192,18 @@ impl EmailParam {
     ///
     /// # Errors
     /// 422 when the address is longer than 256 characters, holds a NUL character or is not an
-    /// e-mail address.
+    /// e-mail address (and when the captcha is absurd: every bad field is named).
     pub fn parse(self) -> Result<EmailChange, AppError> {
-        check_text("captcha", &self.captcha, 64)?;
-        check_text("email", &self.email, EMAIL_MAX_CHARS)?;
-        let email = normalise_email(&self.email).ok_or_else(|| {
-            value_error("email", &self.email, "value is not a valid email address")
-        })?;
+        let mut errors = FieldErrors::new();
+        errors.take(check_text("captcha", &self.captcha, 64));
+        let email = errors.take(
+            check_text("email", &self.email, EMAIL_MAX_CHARS).and_then(|()| {
+                normalise_email(&self.email).ok_or_else(|| {
+                    value_error("email", &self.email, "value is not a valid email address")
+                })
+            }),
+        );
+        errors.finish()?;
         Ok(EmailChange {
             captcha: self.captcha,
             email: EmailAddress(email),
@@ -237,15 +243,17 @@ impl PasswordParam {
     /// The change, with no NUL characters and no absurd lengths.
     ///
     /// # Errors
-    /// 422 naming the field.
+    /// 422 naming every bad field.
     pub fn parse(self) -> Result<PasswordChange, AppError> {
+        let mut errors = FieldErrors::new();
         for (field, value) in [
             ("old_password", &self.old_password),
             ("new_password", &self.new_password),
             ("confirm_password", &self.confirm_password),
         ] {
-            check_text(field, value, PASSWORD_FIELD_MAX_CHARS)?;
+            errors.take(check_text(field, value, PASSWORD_FIELD_MAX_CHARS));
         }
+        errors.finish()?;
         Ok(PasswordChange {
             old_password: self.old_password,
             new_password: self.new_password,
@@ -253,6 +261,13 @@ impl PasswordParam {
         })
     }
 }
+
+validate_by_parse!(
+    NicknameParam => Nickname,
+    AvatarParam => Avatar,
+    EmailParam => EmailChange,
+    PasswordParam => PasswordChange,
+);
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ use crate::model::sys_user;
 use crate::schema::auth::{LoginParam, LoginToken, NewToken};
 use crate::schema::user::UserInfo;
 use crate::service::login_log::{self, LoginAttempt};
-use crate::service::{captcha, token};
+use crate::service::token;
 
 /// FBA's message for an unknown user or a wrong password.
 const BAD_CREDENTIALS: &str = "用户名或密码有误";
@@ -71,7 +71,7 @@ pub async fn check_rate_limit(
     if limit == 0 {
         return Ok(());
     }
-    let key = format!("{}:{ip}:{path}", state.settings.limiter.redis_prefix);
+    let key = state.keys().limiter(ip, path);
     let decision = state.kv.rate_limit(&key, limit, window).await?;
     if decision.allowed {
         return Ok(());
@@ -237,7 +237,7 @@ async fn check_captcha(
     ) else {
         return Err(AppError::BadRequest(t("error-captcha-invalid")));
     };
-    let key = captcha::key(state, uuid);
+    let key = state.keys().login_captcha(uuid);
     let Some(code) = state.kv.get(&key).await? else {
         return Err(AppError::BadRequest(t("error-captcha-expired")));
     };
@@ -273,19 +273,20 @@ async fn verify_credentials(
         return Err(failed_attempt(state, user.id, attempt).await?);
     }
     let days_remaining = password_days_remaining(state, user.last_password_changed_time)?;
-    let sec = &state.settings.user_security;
-    state
-        .kv
-        .del(&format!("{}:{}", sec.lock_redis_prefix, user.id))
-        .await?;
-    state
-        .kv
-        .del(&format!(
-            "{}:{}",
-            state.settings.login.failure_prefix, user.id
-        ))
-        .await?;
+    clear_lock(state, user.id).await?;
     Ok((user, days_remaining))
+}
+
+/// Unlocks user `user_id`: deletes its lock (`{USER_LOCK_REDIS_PREFIX}:{uid}`) and its failed
+/// login count (`{LOGIN_FAILURE_PREFIX}:{uid}`).
+///
+/// # Errors
+/// A Kv failure.
+pub async fn clear_lock(state: &AppState, user_id: i64) -> AppResult<()> {
+    let keys = state.keys();
+    state.kv.del(&keys.user_lock(user_id)).await?;
+    state.kv.del(&keys.login_failure(user_id)).await?;
+    Ok(())
 }
 
 /// bcrypt checks running at once: one per CPU. A login storm then queues here (first come, first
@@ -312,10 +313,7 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
     if user.status == 0 {
         return Err(AppError::Forbidden(USER_LOCKED.to_owned()));
     }
-    let lock_key = format!(
-        "{}:{}",
-        state.settings.user_security.lock_redis_prefix, user.id
-    );
+    let lock_key = state.keys().user_lock(user.id);
     let Some(until) = state.kv.get(&lock_key).await? else {
         return Ok(());
     };
@@ -327,15 +325,7 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
             "账号已被锁定，请在 {minutes} 分钟后重试"
         )));
     }
-    state.kv.del(&lock_key).await?;
-    state
-        .kv
-        .del(&format!(
-            "{}:{}",
-            state.settings.login.failure_prefix, user.id
-        ))
-        .await?;
-    Ok(())
+    clear_lock(state, user.id).await
 }
 
 /// Counts a password attempt before its bcrypt check (`{LOGIN_FAILURE_PREFIX}:{uid}`, one
@@ -355,7 +345,7 @@ async fn reserve_attempt(state: &AppState, user_id: i64) -> AppResult<Option<i64
         return Ok(None);
     }
     let ttl = Duration::from_secs(sec.lock_secs);
-    let key = format!("{}:{user_id}", state.settings.login.failure_prefix);
+    let key = state.keys().login_failure(user_id);
     let count = state.kv.incr(&key, 1, Some(ttl)).await?;
     if count > i64::from(sec.lock_threshold) {
         return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
@@ -379,7 +369,7 @@ async fn failed_attempt(
     };
     let sec = &state.settings.user_security;
     let ttl = Duration::from_secs(sec.lock_secs);
-    let key = format!("{}:{user_id}", state.settings.login.failure_prefix);
+    let key = state.keys().login_failure(user_id);
     state.kv.expire(&key, ttl).await?;
     if attempt < i64::from(sec.lock_threshold) {
         return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
@@ -388,7 +378,7 @@ async fn failed_attempt(
     state
         .kv
         .set(
-            &format!("{}:{user_id}", sec.lock_redis_prefix),
+            &state.keys().user_lock(user_id),
             &fba_common::datetime::format(&until),
             Some(ttl),
         )
@@ -475,10 +465,7 @@ pub async fn refresh(
         return Err(AppError::Unauthorized(REFRESH_EXPIRED.to_owned()));
     }
     // Single use: whoever deletes the key first wins a concurrent race.
-    let refresh_key = format!(
-        "{}:{}:{}",
-        state.settings.token.refresh_redis_prefix, user.id, claims.session_uuid
-    );
+    let refresh_key = state.keys().refresh_token(user.id, &claims.session_uuid);
     if !state.kv.del(&refresh_key).await? {
         return Err(AppError::Unauthorized(REFRESH_EXPIRED.to_owned()));
     }

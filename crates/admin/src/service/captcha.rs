@@ -29,11 +29,6 @@ pub const CODE_LEN: usize = 4;
 /// Characters a code is made of: no `0/O`, `1/I/L`, which are hard to tell apart.
 const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-/// Kv key of a captcha: `{LOGIN_CAPTCHA_REDIS_PREFIX}:{uuid}`.
-pub fn key(state: &AppState, uuid: &str) -> String {
-    format!("{}:{uuid}", state.settings.login.captcha_redis_prefix)
-}
-
 /// Makes a new captcha, stores its code and returns FBA's `GetCaptchaDetail`.
 ///
 /// As in FBA, a captcha is made and stored even when `LOGIN_CAPTCHA_ENABLED` is off; the reply
@@ -55,7 +50,7 @@ pub async fn create(state: &AppState) -> AppResult<CaptchaDetail> {
     state
         .kv
         .set(
-            &key(state, &uuid),
+            &state.keys().login_captcha(&uuid),
             &code,
             Some(Duration::from_secs(login.captcha_expire_secs)),
         )

@@ -1,6 +1,7 @@
 //! The server and Redis monitors (`/monitors/server`, `/monitors/redis`): host, disk and
-//! process facts read with `sysinfo` on the blocking pool, and Redis's `INFO` text parsed into
-//! FBA's all-string shape. Reads only; owns no state.
+//! process facts read with `sysinfo` on the blocking pool (disk space with `statvfs`, counted
+//! as psutil counts it), and Redis's `INFO` text parsed into FBA's all-string shape. Reads
+//! only; owns no state.
 //!
 //! FBA's formats are kept: sizes through [`fmt_bytes`] (`"12.34 GB"`), durations through
 //! [`fmt_seconds`] (`"3 days 4 hours 5 minutes"`), shares as `"45.00%"`.
@@ -218,19 +219,81 @@ fn disk_info() -> Vec<DiskInfo> {
         if total == 0 || !seen.insert(device.clone()) {
             continue;
         }
-        let free = disk.available_space();
-        let used = total.saturating_sub(free);
+        let space = block_space(disk.mount_point()).unwrap_or(BlockSpace {
+            total,
+            // without the free-block count, the blocks reserved for root count as used
+            free: disk.available_space(),
+            available: disk.available_space(),
+        });
+        let usage = space.usage();
         list.push(DiskInfo {
             dir: disk.mount_point().display().to_string(),
             device,
             fs_type,
-            total: fmt_bytes(as_f64(total)),
-            used: fmt_bytes(as_f64(used)),
-            free: fmt_bytes(as_f64(free)),
-            usage: format!("{:.2}%", as_f64(used) / as_f64(total) * 100.0),
+            total: fmt_bytes(as_f64(space.total)),
+            used: fmt_bytes(as_f64(usage.used)),
+            free: fmt_bytes(as_f64(space.available)),
+            usage: format!("{:.2}%", usage.percent),
         });
     }
     list
+}
+
+/// The space of a file system as `statvfs` reports it, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BlockSpace {
+    /// Size of the file system (`f_blocks`).
+    total: u64,
+    /// Free blocks, including those reserved for root (`f_bfree`).
+    free: u64,
+    /// Free blocks an unprivileged user may take (`f_bavail`).
+    available: u64,
+}
+
+/// What psutil's `disk_usage` (so FBA, and `df`) reports as used.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct DiskUsage {
+    /// `total - free`: blocks in use, the reserved ones not counted.
+    used: u64,
+    /// `used / (used + available) * 100`, rounded to one decimal as psutil does: the share
+    /// of the space a user can have.
+    percent: f64,
+}
+
+impl BlockSpace {
+    /// psutil's arithmetic: used = total - free, percent of used + available.
+    fn usage(self) -> DiskUsage {
+        let used = self.total.saturating_sub(self.free);
+        let user_total = as_f64(used) + as_f64(self.available);
+        let percent = if user_total > 0.0 {
+            (as_f64(used) / user_total * 1000.0).round() / 10.0
+        } else {
+            0.0
+        };
+        DiskUsage { used, percent }
+    }
+}
+
+/// `statvfs` of a mount point (the same call sysinfo makes for the disks it lists); `None`
+/// where it fails or on systems without it.
+#[cfg(unix)]
+// the block counts are `u64` on some targets and narrower on others
+#[allow(clippy::useless_conversion)]
+fn block_space(mount_point: &Path) -> Option<BlockSpace> {
+    let st = nix::sys::statvfs::statvfs(mount_point).ok()?;
+    let unit = u64::from(st.fragment_size());
+    let bytes = |blocks: u64| blocks.saturating_mul(unit);
+    Some(BlockSpace {
+        total: bytes(u64::from(st.blocks())),
+        free: bytes(u64::from(st.blocks_free())),
+        available: bytes(u64::from(st.blocks_available())),
+    })
+}
+
+/// Without `statvfs` the free-block count is unknown.
+#[cfg(not(unix))]
+fn block_space(_mount_point: &Path) -> Option<BlockSpace> {
+    None
 }
 
 fn service_info(sys: &System, pid: Option<Pid>) -> ServiceInfo {
@@ -443,6 +506,46 @@ mod tests {
         assert_eq!(fmt_bytes(1536.0), "1.50 KB");
         assert_eq!(fmt_bytes(12.34 * GIB), "12.34 GB");
         assert_eq!(fmt_bytes(1024.0_f64.powi(8)), "1.00 YB");
+    }
+
+    #[test]
+    fn disk_use_leaves_the_root_reserve_out_as_psutil_and_df_do() {
+        // a 251.97 GiB disk with 17.90 GiB in use, 234.07 GiB free and 73.07 GiB of it
+        // available to users (the rest is reserved): `df` shows 17.9G used, 20%; the old
+        // arithmetic (total - available) claimed 178.90 GB and 71.00%
+        let gib = |x: f64| (x * GIB) as u64;
+        let space = BlockSpace {
+            total: gib(251.97),
+            free: gib(234.07),
+            available: gib(73.07),
+        };
+        let usage = space.usage();
+        assert_eq!(fmt_bytes(as_f64(usage.used)), "17.90 GB");
+        assert_eq!(format!("{:.2}%", usage.percent), "19.70%");
+        assert_eq!(fmt_bytes(as_f64(space.available)), "73.07 GB");
+        assert_eq!(
+            fmt_bytes(as_f64(space.total - space.available)),
+            "178.90 GB"
+        );
+
+        let full = BlockSpace {
+            total: 1000,
+            free: 50,
+            available: 0,
+        };
+        assert_eq!(full.usage().percent, 100.0);
+        let empty = BlockSpace {
+            total: 0,
+            free: 0,
+            available: 0,
+        };
+        assert_eq!(
+            empty.usage(),
+            DiskUsage {
+                used: 0,
+                percent: 0.0
+            }
+        );
     }
 
     #[test]

@@ -56,10 +56,10 @@ pub async fn list_sessions(
     security: &Security,
     username: Option<&str>,
 ) -> AppResult<Vec<TokenDetail>> {
-    let t = &state.settings.token;
+    let catalogue = state.keys();
     let keys = state
         .kv
-        .keys_with_prefix(&format!("{}:", t.redis_prefix))
+        .keys_with_prefix(&catalogue.all_tokens_prefix())
         .await?;
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -77,18 +77,13 @@ pub async fn list_sessions(
     }
     let online: HashSet<String> = state
         .kv
-        .smembers(&t.online_redis_prefix)
+        .smembers(catalogue.token_online())
         .await?
         .into_iter()
         .collect();
     let info_keys: Vec<String> = tokens
         .iter()
-        .map(|s| {
-            format!(
-                "{}:{}:{}",
-                t.extra_info_redis_prefix, s.user_id, s.session_uuid
-            )
-        })
+        .map(|s| catalogue.token_extra_info(s.user_id, &s.session_uuid))
         .collect();
     let infos = state.kv.mget(&info_keys).await?;
     let username = username.filter(|u| !u.is_empty());

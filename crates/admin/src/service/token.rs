@@ -23,10 +23,6 @@ pub struct Session {
     pub refresh: Option<IssuedToken>,
 }
 
-fn key(prefix: &str, user_id: i64, session: &str) -> String {
-    format!("{prefix}:{user_id}:{session}")
-}
-
 /// Issues a new session for `user_id`: access token (+ extra info) and, when `with_refresh`, a
 /// refresh token. When the user is not multi-login, the user's other sessions are revoked
 /// first.
@@ -42,6 +38,7 @@ pub async fn create_session(
     with_refresh: bool,
 ) -> AppResult<Session> {
     let t = &state.settings.token;
+    let keys = state.keys();
     if !multi_login {
         revoke_user_sessions(state, user_id).await?;
     }
@@ -51,7 +48,7 @@ pub async fn create_session(
     state
         .kv
         .set(
-            &key(&t.redis_prefix, user_id, &session_uuid),
+            &keys.token(user_id, &session_uuid),
             &access.token,
             Some(ttl),
         )
@@ -59,7 +56,7 @@ pub async fn create_session(
     state
         .kv
         .set(
-            &key(&t.extra_info_redis_prefix, user_id, &session_uuid),
+            &keys.token_extra_info(user_id, &session_uuid),
             &extra_info.to_string(),
             Some(ttl),
         )
@@ -71,7 +68,7 @@ pub async fn create_session(
         state
             .kv
             .set(
-                &key(&t.refresh_redis_prefix, user_id, &session_uuid),
+                &keys.refresh_token(user_id, &session_uuid),
                 &refresh.token,
                 Some(Duration::from_secs(t.refresh_expire_secs)),
             )
@@ -96,10 +93,9 @@ pub async fn stored_refresh_token(
     user_id: i64,
     session: &str,
 ) -> AppResult<Option<String>> {
-    let t = &state.settings.token;
     Ok(state
         .kv
-        .get(&key(&t.refresh_redis_prefix, user_id, session))
+        .get(&state.keys().refresh_token(user_id, session))
         .await?)
 }
 
@@ -112,10 +108,9 @@ pub async fn extra_info(
     user_id: i64,
     session: &str,
 ) -> AppResult<Option<serde_json::Value>> {
-    let t = &state.settings.token;
     Ok(state
         .kv
-        .get(&key(&t.extra_info_redis_prefix, user_id, session))
+        .get(&state.keys().token_extra_info(user_id, session))
         .await?
         .and_then(|s| serde_json::from_str(&s).ok()))
 }
@@ -131,20 +126,14 @@ pub async fn revoke_session(
     session: &str,
     with_refresh: bool,
 ) -> AppResult<()> {
-    let t = &state.settings.token;
+    let keys = state.keys();
+    state.kv.del(&keys.token(user_id, session)).await?;
     state
         .kv
-        .del(&key(&t.redis_prefix, user_id, session))
-        .await?;
-    state
-        .kv
-        .del(&key(&t.extra_info_redis_prefix, user_id, session))
+        .del(&keys.token_extra_info(user_id, session))
         .await?;
     if with_refresh {
-        state
-            .kv
-            .del(&key(&t.refresh_redis_prefix, user_id, session))
-            .await?;
+        state.kv.del(&keys.refresh_token(user_id, session)).await?;
     }
     let change = SessionChange::Session {
         user_id,
@@ -158,7 +147,7 @@ pub async fn revoke_session(
 /// # Errors
 /// A Kv failure.
 pub async fn user_sessions(state: &AppState, user_id: i64) -> AppResult<Vec<String>> {
-    let prefix = format!("{}:{user_id}:", state.settings.token.redis_prefix);
+    let prefix = state.keys().user_tokens_prefix(user_id);
     Ok(state
         .kv
         .keys_with_prefix(&prefix)
@@ -173,16 +162,8 @@ pub async fn user_sessions(state: &AppState, user_id: i64) -> AppResult<Vec<Stri
 /// # Errors
 /// A Kv failure.
 pub async fn revoke_user_sessions(state: &AppState, user_id: i64) -> AppResult<()> {
-    let t = &state.settings.token;
-    for prefix in [
-        &t.redis_prefix,
-        &t.extra_info_redis_prefix,
-        &t.refresh_redis_prefix,
-    ] {
-        state
-            .kv
-            .delete_prefix(&format!("{prefix}:{user_id}:"))
-            .await?;
+    for prefix in state.keys().user_session_prefixes(user_id) {
+        state.kv.delete_prefix(&prefix).await?;
     }
     let change = SessionChange::UserSessions { user_id };
     state.sessions.changed(&state.kv, change).await

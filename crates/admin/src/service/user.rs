@@ -21,12 +21,15 @@ use crate::crud;
 use crate::crud::user::NewUserRow;
 use crate::model::{sys_role, sys_user};
 use crate::schema::dept::DeptDetail;
+use crate::schema::menu::{body_loc, check_text};
 use crate::schema::role::{RoleDetail, RoleWithRelation};
 use crate::schema::user::UserInfo;
 use crate::schema::user_admin::{
-    NewPassword, PermissionType, UserFilter, UserWithRelation, ValidNewUser, ValidUserUpdate,
+    NICKNAME_MAX_CHARS, NewPassword, PermissionType, USERNAME_MAX_CHARS, UserFilter,
+    UserWithRelation, ValidNewUser, ValidUserUpdate,
 };
-use crate::service::{password_policy, role, token};
+use crate::schema::user_me::EmailParam;
+use crate::service::{auth, password_policy, role, token};
 
 /// FBA's 404 for an unknown user.
 pub const USER_NOT_FOUND: &str = "用户不存在";
@@ -233,7 +236,8 @@ pub async fn create(state: &AppState, new: ValidNewUser) -> AppResult<UserWithRe
             salt,
             email: new.email,
             phone: new.phone,
-            dept_id: new.dept_id,
+            dept_id: Some(new.dept_id),
+            superuser: false,
             now,
         },
     )
@@ -244,6 +248,116 @@ pub async fn create(state: &AppState, new: ValidNewUser) -> AppResult<UserWithRe
     let detail = with_relation(&txn, user).await?;
     txn.commit().await?;
     Ok(detail)
+}
+
+/// A superuser to create (`fba create-superuser`), as typed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSuperuser {
+    /// Login name.
+    pub username: String,
+    /// Plain password.
+    pub password: String,
+    /// Display name (the username when absent or empty).
+    pub nickname: Option<String>,
+    /// E-mail (none when absent or empty).
+    pub email: Option<String>,
+}
+
+impl std::fmt::Debug for NewSuperuser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSuperuser")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The checks of a new superuser that need the database: username free (409), e-mail free.
+async fn check_new_superuser<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+    email: Option<&str>,
+) -> AppResult<()> {
+    if crud::user::get_by_username(db, username).await?.is_some() {
+        return Err(AppError::Conflict(USERNAME_TAKEN.to_owned()));
+    }
+    if let Some(email) = email {
+        check_email(db, email, None).await?;
+    }
+    Ok(())
+}
+
+/// Creates a superuser (superuser, staff and multi-login; no dept, no roles) with a
+/// password-history row and returns its id. The username, nickname and e-mail follow the
+/// field rules of `POST /sys/users`; the password follows the policy of a password change
+/// ([`password_policy::check_composition`]: a new user has no history). The checks run before
+/// hashing and again inside the transaction.
+///
+/// # Errors
+/// 422 for a field that breaks its rule, 400 with the policy's message, 409 `用户名已注册` /
+/// `邮箱已被绑定`; a database failure.
+pub async fn create_superuser(state: &AppState, new: NewSuperuser) -> AppResult<i64> {
+    check_text(
+        &body_loc("username"),
+        &new.username,
+        Some(USERNAME_MAX_CHARS),
+    )?;
+    let nickname = match new.nickname.filter(|n| !n.is_empty()) {
+        Some(n) => {
+            check_text(&body_loc("nickname"), &n, Some(NICKNAME_MAX_CHARS))?;
+            n
+        }
+        None => new.username.clone(),
+    };
+    let email = match new.email.filter(|e| !e.is_empty()) {
+        Some(email) => {
+            let change = EmailParam {
+                captcha: String::new(),
+                email,
+            }
+            .parse()?;
+            Some(change.email.as_str().to_owned())
+        }
+        None => None,
+    };
+    password_policy::check_composition(&state.settings.user_security, &new.password)?;
+    check_new_superuser(&state.db, &new.username, email.as_deref()).await?;
+    let (hash, salt) = hash_with_salt(state, &new.password).await?;
+    let id = state.next_id()?;
+    let history_id = state.next_id()?;
+    let now = Utc::now();
+    let txn = fba_db::begin_write(&state.db).await?;
+    check_new_superuser(&txn, &new.username, email.as_deref()).await?;
+    let user = crud::user::create(
+        &txn,
+        NewUserRow {
+            id,
+            uuid: uuid::Uuid::new_v4().to_string(),
+            username: new.username,
+            nickname,
+            password_hash: hash.clone(),
+            salt,
+            email,
+            phone: None,
+            dept_id: None,
+            superuser: true,
+            now,
+        },
+    )
+    .await
+    .map_err(conflict)?;
+    crud::password_history::create(&txn, history_id, user.id, &hash, now).await?;
+    txn.commit().await?;
+    Ok(user.id)
+}
+
+/// The id of the user named `username`, if there is one.
+///
+/// # Errors
+/// A database failure.
+pub async fn id_by_username<C: ConnectionTrait>(db: &C, username: &str) -> AppResult<Option<i64>> {
+    Ok(crud::user::get_by_username(db, username)
+        .await?
+        .map(|u| u.id))
 }
 
 /// Updates user `pk` and replaces its roles; drops its cached user.
@@ -367,14 +481,6 @@ pub async fn delete(state: &AppState, pk: i64) -> AppResult<u64> {
     txn.commit().await?;
     token::revoke_user_sessions(state, pk).await?;
     invalidate_user(state, pk).await?;
-    let s = &state.settings;
-    state
-        .kv
-        .del(&format!("{}:{pk}", s.user_security.lock_redis_prefix))
-        .await?;
-    state
-        .kv
-        .del(&format!("{}:{pk}", s.login.failure_prefix))
-        .await?;
+    auth::clear_lock(state, pk).await?;
     Ok(count)
 }

@@ -17,8 +17,8 @@ use crate::schema::user_me::{Avatar, EmailChange, Nickname, PasswordChange};
 use crate::service::{password_policy, token};
 
 /// Kv prefix of the e-mail verification codes (FBA's `EMAIL_CAPTCHA_REDIS_PREFIX`); the key is
-/// `{prefix}:{client ip}`.
-pub const EMAIL_CAPTCHA_PREFIX: &str = "fba:email:captcha";
+/// `{prefix}:{client ip}` ([`fba_common::kv_keys::KvKeys::email_captcha`]).
+pub const EMAIL_CAPTCHA_PREFIX: &str = fba_common::kv_keys::EMAIL_CAPTCHA_PREFIX;
 
 /// Length of a bcrypt salt string (`$2b$12$` + 22 characters), stored in `sys_user.salt`.
 const BCRYPT_SALT_LEN: usize = 29;
@@ -82,7 +82,7 @@ pub async fn update_email(
     client_ip: &str,
     change: &EmailChange,
 ) -> AppResult<u64> {
-    let key = format!("{EMAIL_CAPTCHA_PREFIX}:{client_ip}");
+    let key = state.keys().email_captcha(client_ip);
     let Some(expected) = state.kv.get(&key).await? else {
         return Err(AppError::BadRequest("验证码已失效，请重新获取".to_owned()));
     };

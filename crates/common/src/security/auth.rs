@@ -88,14 +88,16 @@ pub struct AuthContext {
     pub token: String,
 }
 
-/// Kv key of an access token: `{TOKEN_REDIS_PREFIX}:{uid}:{session}`.
+/// Kv key of an access token: `{TOKEN_REDIS_PREFIX}:{uid}:{session}` (from
+/// [`crate::kv_keys::KvKeys::token`]).
 pub fn token_key(state: &AppState, user_id: i64, session: &str) -> String {
-    format!("{}:{user_id}:{session}", state.settings.token.redis_prefix)
+    state.keys().token(user_id, session)
 }
 
-/// Kv key of a cached user: `{JWT_USER_REDIS_PREFIX}:{uid}`.
+/// Kv key of a cached user: `{JWT_USER_REDIS_PREFIX}:{uid}` (from
+/// [`crate::kv_keys::KvKeys::user`]).
 pub fn user_cache_key(state: &AppState, user_id: i64) -> String {
-    format!("{}:{user_id}", state.settings.token.user_redis_prefix)
+    state.keys().user(user_id)
 }
 
 /// The bearer token of an `Authorization` value (`Bearer xxx`, scheme case-insensitive).

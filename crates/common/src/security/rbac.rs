@@ -17,7 +17,7 @@ use super::AuthStore;
 use crate::error::{AppError, AppResult};
 
 /// Kv pub/sub channel announcing a policy change.
-pub const RELOAD_CHANNEL: &str = "fba:casbin:reload";
+pub const RELOAD_CHANNEL: &str = crate::kv_keys::CASBIN_RELOAD_CHANNEL;
 
 const MODEL: &str = r#"
 [request_definition]

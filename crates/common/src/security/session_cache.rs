@@ -25,7 +25,7 @@ use super::CurrentUser;
 use crate::error::AppResult;
 
 /// The pub/sub channel of session and user changes.
-pub const CHANGES_CHANNEL: &str = "fba:auth:changed";
+pub const CHANGES_CHANNEL: &str = crate::kv_keys::AUTH_CHANGED_CHANNEL;
 
 /// Most sessions remembered; beyond it stale entries are dropped, then everything.
 const CAPACITY: usize = 4096;

@@ -8,7 +8,8 @@
 //! - [`MemoryKv`]: process memory, for a single process without Redis.
 //!
 //! [`open`] picks one from settings. Business code holds a [`SharedKv`] and never knows which.
-//! This module owns the store only; key names (`fba:token:…`) belong to the callers.
+//! This module owns the store only; key names (`fba:token:…`) belong to the callers (their
+//! catalogue is `fba_common::kv_keys`).
 
 mod error;
 mod memory;

@@ -2,7 +2,7 @@
 //! (`log:login:clear`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
@@ -76,9 +76,9 @@ async fn list(
 async fn delete(
     state: web::Data<AppState>,
     _perm: Perm<LogLoginDel>,
-    body: Json<DeleteLoginLogParam>,
+    body: ValidJson<DeleteLoginLogParam>,
 ) -> AppResult<HttpResponse> {
-    let pks = body.into_inner().parse()?;
+    let pks = body.into_inner();
     let count = login_log::delete(&state, &pks).await?;
     Ok(response::ok_or_soft_fail(count))
 }

@@ -3,7 +3,7 @@
 //! log records for it once the handlers are in the OpenAPI document.
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
@@ -79,9 +79,9 @@ pub async fn list(
 pub async fn delete(
     state: web::Data<AppState>,
     _perm: Perm<LogOperaDel>,
-    body: Json<DeleteOperaLogParam>,
+    body: ValidJson<DeleteOperaLogParam>,
 ) -> AppResult<HttpResponse> {
-    let pks = body.into_inner().parse()?;
+    let pks = body.into_inner();
     let count = opera_log::delete(&state, &pks).await?;
     Ok(response::ok_or_soft_fail(count))
 }

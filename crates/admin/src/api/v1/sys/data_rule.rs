@@ -2,7 +2,7 @@
 //! lists and details, and rule writes (RBAC `data:rule:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
@@ -179,9 +179,9 @@ async fn list(
 async fn create(
     _perm: Perm<DataRuleAdd>,
     state: web::Data<AppState>,
-    body: Json<DataRuleParam>,
+    body: ValidJson<DataRuleParam>,
 ) -> AppResult<HttpResponse> {
-    service::data_rule::create(&state, body.into_inner().parse()?).await?;
+    service::data_rule::create(&state, body.into_inner()).await?;
     Ok(ok_empty())
 }
 
@@ -210,9 +210,9 @@ async fn update(
     _perm: Perm<DataRuleEdit>,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<DataRuleParam>,
+    body: ValidJson<DataRuleParam>,
 ) -> AppResult<HttpResponse> {
-    let rule = body.into_inner().parse()?;
+    let rule = body.into_inner();
     Ok(ok_or_soft_fail(
         service::data_rule::update(&state, pk.into_inner(), rule).await?,
     ))
@@ -237,9 +237,9 @@ async fn update(
 async fn delete(
     _perm: Perm<DataRuleDel>,
     state: web::Data<AppState>,
-    body: Json<DeleteDataRulesParam>,
+    body: ValidJson<DeleteDataRulesParam>,
 ) -> AppResult<HttpResponse> {
-    let pks = body.into_inner().parse()?;
+    let pks = body.into_inner();
     Ok(ok_or_soft_fail(
         service::data_rule::delete(&state, pks).await?,
     ))

@@ -2,7 +2,7 @@
 //! (RBAC `data:scope:add|edit|del`, `data:scope:rule:edit`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
@@ -158,9 +158,9 @@ async fn list(
 async fn create(
     _perm: Perm<DataScopeAdd>,
     state: web::Data<AppState>,
-    body: Json<DataScopeParam>,
+    body: ValidJson<DataScopeParam>,
 ) -> AppResult<HttpResponse> {
-    service::data_scope::create(&state, body.into_inner().parse()?).await?;
+    service::data_scope::create(&state, body.into_inner()).await?;
     Ok(ok_empty())
 }
 
@@ -189,9 +189,9 @@ async fn update(
     _perm: Perm<DataScopeEdit>,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<DataScopeParam>,
+    body: ValidJson<DataScopeParam>,
 ) -> AppResult<HttpResponse> {
-    let scope = body.into_inner().parse()?;
+    let scope = body.into_inner();
     Ok(ok_or_soft_fail(
         service::data_scope::update(&state, pk.into_inner(), scope).await?,
     ))
@@ -221,9 +221,9 @@ async fn update_rules(
     _perm: Perm<DataScopeRuleEdit>,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<DataScopeRulesParam>,
+    body: ValidJson<DataScopeRulesParam>,
 ) -> AppResult<HttpResponse> {
-    let rules = body.into_inner().parse()?;
+    let rules = body.into_inner();
     Ok(ok_or_soft_fail(
         service::data_scope::update_rules(&state, pk.into_inner(), rules).await?,
     ))
@@ -248,9 +248,9 @@ async fn update_rules(
 async fn delete(
     _perm: Perm<DataScopeDel>,
     state: web::Data<AppState>,
-    body: Json<DeleteDataScopesParam>,
+    body: ValidJson<DeleteDataScopesParam>,
 ) -> AppResult<HttpResponse> {
-    let pks = body.into_inner().parse()?;
+    let pks = body.into_inner();
     Ok(ok_or_soft_fail(
         service::data_scope::delete(&state, pks).await?,
     ))

@@ -2,7 +2,7 @@
 //! department, and department writes (RBAC `sys:dept:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
@@ -100,9 +100,9 @@ async fn tree(
 async fn create(
     _perm: Perm<SysDeptAdd>,
     state: web::Data<AppState>,
-    body: Json<DeptParam>,
+    body: ValidJson<DeptParam>,
 ) -> AppResult<HttpResponse> {
-    service::dept::create(&state, body.into_inner().parse()?).await?;
+    service::dept::create(&state, body.into_inner()).await?;
     Ok(ok_empty())
 }
 
@@ -131,9 +131,9 @@ async fn update(
     _perm: Perm<SysDeptEdit>,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<DeptParam>,
+    body: ValidJson<DeptParam>,
 ) -> AppResult<HttpResponse> {
-    let dept = body.into_inner().parse()?;
+    let dept = body.into_inner();
     Ok(ok_or_soft_fail(
         service::dept::update(&state, pk.into_inner(), dept).await?,
     ))

@@ -2,7 +2,7 @@
 //! writes (RBAC `sys:menu:add|edit|del`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, Security};
@@ -123,9 +123,9 @@ async fn create(
     _perm: Perm<SysMenuAdd>,
     state: web::Data<AppState>,
     security: web::Data<Security>,
-    body: Json<MenuParam>,
+    body: ValidJson<MenuParam>,
 ) -> AppResult<HttpResponse> {
-    service::menu::create(&state, &security, body.into_inner().parse()?).await?;
+    service::menu::create(&state, &security, body.into_inner()).await?;
     Ok(ok_empty())
 }
 
@@ -155,9 +155,9 @@ async fn update(
     state: web::Data<AppState>,
     security: web::Data<Security>,
     pk: web::Path<i64>,
-    body: Json<MenuParam>,
+    body: ValidJson<MenuParam>,
 ) -> AppResult<HttpResponse> {
-    let menu = body.into_inner().parse()?;
+    let menu = body.into_inner();
     let count = service::menu::update(&state, &security, pk.into_inner(), menu).await?;
     Ok(ok_or_soft_fail(count))
 }

@@ -2,7 +2,7 @@
 //! role writes (RBAC `sys:role:add|edit|del`, `sys:role:menu:edit`, `sys:role:scope:edit`).
 
 use actix_web::{HttpResponse, web};
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
@@ -185,9 +185,9 @@ async fn list(
 async fn create(
     _perm: Perm<SysRoleAdd>,
     state: web::Data<AppState>,
-    body: Json<RoleParam>,
+    body: ValidJson<RoleParam>,
 ) -> AppResult<HttpResponse> {
-    service::role::create(&state, body.into_inner().parse()?).await?;
+    service::role::create(&state, body.into_inner()).await?;
     Ok(ok_empty())
 }
 
@@ -217,9 +217,9 @@ async fn update(
     state: web::Data<AppState>,
     security: web::Data<Security>,
     pk: web::Path<i64>,
-    body: Json<RoleParam>,
+    body: ValidJson<RoleParam>,
 ) -> AppResult<HttpResponse> {
-    let role = body.into_inner().parse()?;
+    let role = body.into_inner();
     let count = service::role::update(&state, &security, pk.into_inner(), role).await?;
     Ok(ok_or_soft_fail(count))
 }
@@ -249,9 +249,9 @@ async fn update_menus(
     state: web::Data<AppState>,
     security: web::Data<Security>,
     pk: web::Path<i64>,
-    body: Json<RoleMenusParam>,
+    body: ValidJson<RoleMenusParam>,
 ) -> AppResult<HttpResponse> {
-    let menus = body.into_inner().parse()?;
+    let menus = body.into_inner();
     let count = service::role::update_menus(&state, &security, pk.into_inner(), menus).await?;
     Ok(ok_or_soft_fail(count))
 }
@@ -281,9 +281,9 @@ async fn update_scopes(
     state: web::Data<AppState>,
     security: web::Data<Security>,
     pk: web::Path<i64>,
-    body: Json<RoleScopesParam>,
+    body: ValidJson<RoleScopesParam>,
 ) -> AppResult<HttpResponse> {
-    let scopes = body.into_inner().parse()?;
+    let scopes = body.into_inner();
     let count = service::role::update_scopes(&state, &security, pk.into_inner(), scopes).await?;
     Ok(ok_or_soft_fail(count))
 }
@@ -308,9 +308,9 @@ async fn delete(
     _perm: Perm<SysRoleDel>,
     state: web::Data<AppState>,
     security: web::Data<Security>,
-    body: Json<DeleteRolesParam>,
+    body: ValidJson<DeleteRolesParam>,
 ) -> AppResult<HttpResponse> {
-    let pks = body.into_inner().parse()?;
+    let pks = body.into_inner();
     Ok(ok_or_soft_fail(
         service::role::delete(&state, &security, pks).await?,
     ))

@@ -8,7 +8,7 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::context::ClientInfo;
-use fba_common::extract::{Json, Query};
+use fba_common::extract::{Query, ValidJson};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
@@ -68,9 +68,9 @@ pub async fn me(auth: AuthUser) -> HttpResponse {
 pub async fn update_nickname(
     auth: AuthUser,
     state: web::Data<AppState>,
-    body: Json<NicknameParam>,
+    body: ValidJson<NicknameParam>,
 ) -> AppResult<HttpResponse> {
-    let nickname = body.into_inner().parse()?;
+    let nickname = body.into_inner();
     let count = user_me::update_nickname(&state, auth.user().id, &nickname).await?;
     Ok(response::ok_or_soft_fail(count))
 }
@@ -96,9 +96,9 @@ pub async fn update_nickname(
 pub async fn update_avatar(
     auth: AuthUser,
     state: web::Data<AppState>,
-    body: Json<AvatarParam>,
+    body: ValidJson<AvatarParam>,
 ) -> AppResult<HttpResponse> {
-    let avatar = body.into_inner().parse()?;
+    let avatar = body.into_inner();
     let count = user_me::update_avatar(&state, auth.user().id, &avatar).await?;
     Ok(response::ok_or_soft_fail(count))
 }
@@ -128,9 +128,9 @@ pub async fn update_email(
     auth: AuthUser,
     state: web::Data<AppState>,
     client: ClientInfo,
-    body: Json<EmailParam>,
+    body: ValidJson<EmailParam>,
 ) -> AppResult<HttpResponse> {
-    let change = body.into_inner().parse()?;
+    let change = body.into_inner();
     let count = user_me::update_email(&state, auth.user().id, &client.ip, &change).await?;
     Ok(response::ok_or_soft_fail(count))
 }
@@ -159,9 +159,9 @@ pub async fn update_email(
 pub async fn update_password(
     auth: AuthUser,
     state: web::Data<AppState>,
-    body: Json<PasswordParam>,
+    body: ValidJson<PasswordParam>,
 ) -> AppResult<HttpResponse> {
-    let change = body.into_inner().parse()?;
+    let change = body.into_inner();
     let count = user_me::update_password(&state, auth.user().id, &change).await?;
     Ok(response::ok_or_soft_fail(count))
 }
@@ -281,9 +281,9 @@ pub async fn list_users(
 pub async fn create_user(
     _su: SuperUser,
     state: web::Data<AppState>,
-    body: Json<AddUserParam>,
+    body: ValidJson<AddUserParam>,
 ) -> AppResult<HttpResponse> {
-    let new = body.into_inner().parse()?;
+    let new = body.into_inner();
     Ok(response::ok(user::create(&state, new).await?))
 }
 
@@ -316,9 +316,9 @@ pub async fn update_user(
     _su: SuperUser,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<UpdateUserParam>,
+    body: ValidJson<UpdateUserParam>,
 ) -> AppResult<HttpResponse> {
-    let update = body.into_inner().parse()?;
+    let update = body.into_inner();
     let count = user::update(&state, pk.into_inner(), update).await?;
     Ok(response::ok_or_soft_fail(count))
 }
@@ -396,9 +396,9 @@ pub async fn reset_password(
     _su: SuperUser,
     state: web::Data<AppState>,
     pk: web::Path<i64>,
-    body: Json<ResetPasswordParam>,
+    body: ValidJson<ResetPasswordParam>,
 ) -> AppResult<HttpResponse> {
-    let password = body.into_inner().parse()?;
+    let password = body.into_inner();
     let count = user::reset_password(&state, pk.into_inner(), &password).await?;
     Ok(response::ok_or_soft_fail(count))
 }
