@@ -111,6 +111,12 @@ impl<'a> KvKeys<'a> {
         format!("{}:{user_id}", self.settings.login.failure_prefix)
     }
 
+    /// How many password checks of a user are running now (fba-rs, not FBA's):
+    /// `{LOGIN_FAILURE_PREFIX}:checking:{uid}` (`fba:login:failure:checking:…`).
+    pub fn login_checking(&self, user_id: i64) -> String {
+        format!("{}:checking:{user_id}", self.settings.login.failure_prefix)
+    }
+
     /// A login captcha code: `{LOGIN_CAPTCHA_REDIS_PREFIX}:{uuid}`.
     pub fn login_captcha(&self, uuid: &str) -> String {
         format!("{}:{uuid}", self.settings.login.captcha_redis_prefix)
@@ -208,6 +214,7 @@ mod tests {
         assert_eq!(k.user(2), "fba:user:2");
         assert_eq!(k.user_lock(2), "fba:user:lock:2");
         assert_eq!(k.login_failure(2), "fba:login:failure:2");
+        assert_eq!(k.login_checking(2), "fba:login:failure:checking:2");
         assert_eq!(
             k.login_captcha("9b2f0c1e-aaaa-bbbb-cccc-000000000000"),
             "fba:login:captcha:9b2f0c1e-aaaa-bbbb-cccc-000000000000"

@@ -1049,7 +1049,7 @@ fn opera_log(src: &Source) -> Result<OperaLogSettings, ConfigError> {
                 "confirm_password",
             ],
         ),
-        queue_maxsize: src.int("OPERA_LOG_QUEUE_MAXSIZE", 10_000usize, 1, 10_000_000)?,
+        queue_maxsize: src.int("OPERA_LOG_QUEUE_MAXSIZE", 2_000usize, 1, 10_000_000)?,
         batch_size: src.int("OPERA_LOG_QUEUE_BATCH_CONSUME_SIZE", 100usize, 1, 100_000)?,
         flush_secs: src.int("OPERA_LOG_QUEUE_TIMEOUT", 60u64, 1, 3600)?,
         spool_dir: PathBuf::from(src.string("OPERA_LOG_SPOOL_DIR", "data/opera-log-spool")),

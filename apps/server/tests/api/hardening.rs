@@ -94,6 +94,25 @@ async fn a_burst_of_wrong_passwords_never_lets_the_right_one_in() {
 }
 
 #[tokio::test]
+async fn concurrent_logins_with_the_right_password_all_succeed() {
+    // More at once than the lock threshold: they take turns for a check slot, none is refused.
+    let app = spawn_no_captcha(&[("USER_LOCK_THRESHOLD", "3")]).await;
+    let logins: Vec<_> = (0..12)
+        .map(|_| {
+            let req = app
+                .client
+                .post(app.url(LOGIN))
+                .json(&json!({"username": "admin", "password": "123456"}));
+            async move { json(req.send().await.unwrap()).await }
+        })
+        .collect();
+    for (status, body) in futures_util::future::join_all(logins).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_nul_character_in_any_filter_or_body_is_422() {
     let app = spawn_no_captcha(&[]).await;
     let token = app.token_for(1).await;

@@ -1,10 +1,10 @@
 //! Login, Swagger login, token refresh and logout with FBA's rules and messages, plus the
 //! per-client rate limit of the auth routes.
 //!
-//! Login order (FBA §3.4): captcha (when enabled) → user by name → status → lock key → attempt
-//! counted (refused past `USER_LOCK_THRESHOLD`, before any hash) → bcrypt (the account locked
-//! when the failure that reaches the threshold is known) → password expiry → clear the
-//! failure keys → `last_login_time` → new session. Every attempt, failed or not, is written to
+//! Login order (FBA §3.4): captcha (when enabled) → user by name → status → lock key → a
+//! password-check slot (at most `USER_LOCK_THRESHOLD` failures and running checks together,
+//! taken before any hash) → bcrypt (the failure that reaches the threshold locks the account)
+//! → password expiry → clear the failure keys → `last_login_time` → new session. Every attempt, failed or not, is written to
 //! the login log off the request path ([`super::login_log::record`]).
 //!
 //! Sessions (Kv keys, multi-login revocation) belong to [`super::token`]; this module never
@@ -268,10 +268,16 @@ async fn verify_credentials(
         .ok_or_else(|| AppError::NotFound(BAD_CREDENTIALS.to_owned()))?;
     *user_uuid = Some(user.uuid.clone());
     check_status(state, &user).await?;
-    let attempt = reserve_attempt(state, user.id).await?;
-    if !verify_bounded(password, user.password.as_deref()).await? {
-        return Err(failed_attempt(state, user.id, attempt).await?);
+    let slot = take_check_slot(state, user.id).await?;
+    let verified = verify_bounded(password, user.password.as_deref()).await;
+    if !matches!(verified, Ok(true)) {
+        if let Err(e) = verified {
+            release_check_slot(state, user.id, slot).await?;
+            return Err(e);
+        }
+        return Err(failed_attempt(state, user.id, slot).await?);
     }
+    release_check_slot(state, user.id, slot).await?;
     let days_remaining = password_days_remaining(state, user.last_password_changed_time)?;
     clear_lock(state, user.id).await?;
     Ok((user, days_remaining))
@@ -328,50 +334,106 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
     clear_lock(state, user.id).await
 }
 
-/// Counts a password attempt before its bcrypt check (`{LOGIN_FAILURE_PREFIX}:{uid}`, one
-/// atomic `INCR`), so at most `USER_LOCK_THRESHOLD` passwords are ever checked per lock window
-/// however many arrive at once: an attempt past the threshold is refused without a hash (403,
-/// FBA's too-many-failures message) and does not renew the window. Returns the attempt's number,
-/// `None` when the threshold is 0 (no counting). A correct password clears the count.
+/// How long an attempt waits for a free check slot before it is answered 429.
+const CHECK_SLOT_WAIT: Duration = Duration::from_secs(10);
+/// Pause between two looks for a free check slot.
+const CHECK_SLOT_POLL: Duration = Duration::from_millis(50);
+/// Lifetime of the running-checks counter (renewed by every attempt; bounds the effect of a
+/// process that died in the middle of a check).
+const CHECKING_TTL: Duration = Duration::from_secs(30);
+
+/// Takes a password-check slot for the user before bcrypt runs, so at most
+/// `USER_LOCK_THRESHOLD` wrong passwords are ever checked per lock window, however many arrive
+/// at once (FBA counts only after the check, so a burst of concurrent guesses was never locked
+/// out in time).
 ///
-/// FBA counts after the check, so every request queued for bcrypt before the last failure was
-/// recorded is still checked: a burst of guesses is never locked out in time.
+/// A slot is free while `failures + checks running ≤ threshold` (FBA's failure count
+/// `{LOGIN_FAILURE_PREFIX}:{uid}` and fba-rs's running-checks counter, both atomic Kv counters).
+/// A wrong password adds its failure before it gives its slot back, so the sum never
+/// undercounts. An attempt that finds no free slot waits (polling every 50 ms) for the running
+/// checks to end: a correct password among them clears the failures and lets the others in; a
+/// burst of guesses ends in the lock, which the waiting attempts then get without a hash.
+/// Concurrent logins with the right password therefore all succeed, at most `threshold` at a
+/// time. `None` when the threshold is 0 (nothing counted).
 ///
 /// # Errors
-/// 403 past the threshold; 503 when the Kv store is down.
-async fn reserve_attempt(state: &AppState, user_id: i64) -> AppResult<Option<i64>> {
-    let sec = &state.settings.user_security;
-    if sec.lock_threshold == 0 {
+/// 403 (FBA's too-many-failures message) once the failures reach the threshold; 429 when no
+/// slot frees up within 10 s; 503 when the Kv store is down.
+async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>> {
+    let threshold = i64::from(state.settings.user_security.lock_threshold);
+    if threshold == 0 {
         return Ok(None);
     }
-    let ttl = Duration::from_secs(sec.lock_secs);
-    let key = state.keys().login_failure(user_id);
-    let count = state.kv.incr(&key, 1, Some(ttl)).await?;
-    if count > i64::from(sec.lock_threshold) {
-        return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
+    let keys = state.keys();
+    let (failure_key, checking_key) = (keys.login_failure(user_id), keys.login_checking(user_id));
+    let failures = |state: &AppState| {
+        let key = failure_key.clone();
+        let kv = state.kv.clone();
+        async move {
+            Ok::<i64, AppError>(
+                kv.get(&key)
+                    .await?
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0),
+            )
+        }
+    };
+    let deadline = tokio::time::Instant::now() + CHECK_SLOT_WAIT;
+    loop {
+        if failures(state).await? >= threshold {
+            return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
+        }
+        let running = state.kv.incr(&checking_key, 1, Some(CHECKING_TTL)).await?;
+        state.kv.expire(&checking_key, CHECKING_TTL).await?;
+        let failed = failures(state).await?;
+        if failed + running <= threshold {
+            return Ok(Some(()));
+        }
+        release_check_slot(state, user_id, Some(())).await?;
+        if failed >= threshold {
+            return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: 1,
+            });
+        }
+        tokio::time::sleep(CHECK_SLOT_POLL).await;
     }
-    Ok(Some(count))
 }
 
-/// The answer to a wrong password whose attempt was counted as number `attempt`: the failure
-/// window (`USER_LOCK_SECONDS`) is renewed, and the attempt that reaches `USER_LOCK_THRESHOLD`
-/// locks the account for `USER_LOCK_SECONDS` (`{USER_LOCK_REDIS_PREFIX}:{uid}` = locked-until).
+/// Gives a slot of [`take_check_slot`] back.
+///
+/// # Errors
+/// 503 when the Kv store is down.
+async fn release_check_slot(state: &AppState, user_id: i64, slot: Option<()>) -> AppResult<()> {
+    if slot.is_some() {
+        let key = state.keys().login_checking(user_id);
+        state.kv.incr(&key, -1, Some(CHECKING_TTL)).await?;
+    }
+    Ok(())
+}
+
+/// Counts a wrong password whose check held `slot` (the failure first, then the slot given
+/// back): the failure window (`USER_LOCK_SECONDS`) is renewed, and the failure that reaches
+/// `USER_LOCK_THRESHOLD` locks the account for `USER_LOCK_SECONDS`
+/// (`{USER_LOCK_REDIS_PREFIX}:{uid}` = locked-until). Returns the answer for the client.
 ///
 /// # Errors
 /// 503 when the Kv store is down (returned instead of the answer).
-async fn failed_attempt(
-    state: &AppState,
-    user_id: i64,
-    attempt: Option<i64>,
-) -> AppResult<AppError> {
-    let Some(attempt) = attempt else {
+async fn failed_attempt(state: &AppState, user_id: i64, slot: Option<()>) -> AppResult<AppError> {
+    if slot.is_none() {
         return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
-    };
+    }
     let sec = &state.settings.user_security;
     let ttl = Duration::from_secs(sec.lock_secs);
     let key = state.keys().login_failure(user_id);
+    let failures = state.kv.incr(&key, 1, Some(ttl)).await;
+    let released = release_check_slot(state, user_id, slot).await;
+    let failures = failures?;
+    released?;
     state.kv.expire(&key, ttl).await?;
-    if attempt < i64::from(sec.lock_threshold) {
+    if failures < i64::from(sec.lock_threshold) {
         return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
     }
     let until = Utc::now() + chrono::Duration::seconds(i64::try_from(sec.lock_secs).unwrap_or(0));
