@@ -222,6 +222,10 @@ pub struct PoolSettings {
     pub acquire_timeout_secs: u64,
     /// `DATABASE_POOL_RECYCLE` seconds before a connection is replaced.
     pub max_lifetime_secs: u64,
+    /// Prepared statements each connection keeps (not a setting; `None` = the driver's 100).
+    /// Pools that send many one-off statements (the operation log's bulk inserts) use a small
+    /// cache so large statement texts are not kept per connection.
+    pub statement_cache: Option<usize>,
 }
 
 /// Redis.
@@ -852,6 +856,7 @@ fn database(src: &Source) -> Result<DatabaseSettings, ConfigError> {
             max_connections: size + overflow,
             acquire_timeout_secs: src.int("DATABASE_POOL_TIMEOUT", 30, 1, 3600)?,
             max_lifetime_secs: src.int("DATABASE_POOL_RECYCLE", 3600, 1, MAX_SECS)?,
+            statement_cache: None,
         },
     })
 }

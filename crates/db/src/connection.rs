@@ -72,6 +72,19 @@ pub(crate) async fn connect_with(
                 .foreign_keys(false)
         });
     }
+    if let Some(capacity) = settings.pool.statement_cache {
+        match settings.kind {
+            DatabaseKind::Postgres => {
+                opts.map_sqlx_postgres_opts(move |o| o.statement_cache_capacity(capacity));
+            }
+            DatabaseKind::Mysql => {
+                opts.map_sqlx_mysql_opts(move |o| o.statement_cache_capacity(capacity));
+            }
+            DatabaseKind::Sqlite => {
+                opts.map_sqlx_sqlite_opts(move |o| o.statement_cache_capacity(capacity));
+            }
+        }
+    }
     let pool = &settings.pool;
     let max = if settings.kind == DatabaseKind::Sqlite {
         pool.max_connections.min(8)

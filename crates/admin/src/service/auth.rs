@@ -335,7 +335,7 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
 }
 
 /// How long an attempt waits for a free check slot before it is answered 429.
-const CHECK_SLOT_WAIT: Duration = Duration::from_secs(10);
+const CHECK_SLOT_WAIT: Duration = Duration::from_secs(30);
 /// Pause between two looks for a free check slot.
 const CHECK_SLOT_POLL: Duration = Duration::from_millis(50);
 /// Lifetime of the running-checks counter (renewed by every attempt; bounds the effect of a
@@ -353,45 +353,39 @@ const CHECKING_TTL: Duration = Duration::from_secs(30);
 /// undercounts. An attempt that finds no free slot waits (polling every 50 ms) for the running
 /// checks to end: a correct password among them clears the failures and lets the others in; a
 /// burst of guesses ends in the lock, which the waiting attempts then get without a hash.
+/// Waiting costs one `MGET` per poll.
 /// Concurrent logins with the right password therefore all succeed, at most `threshold` at a
 /// time. `None` when the threshold is 0 (nothing counted).
 ///
 /// # Errors
 /// 403 (FBA's too-many-failures message) once the failures reach the threshold; 429 when no
-/// slot frees up within 10 s; 503 when the Kv store is down.
+/// slot frees up within 30 s; 503 when the Kv store is down.
 async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>> {
     let threshold = i64::from(state.settings.user_security.lock_threshold);
     if threshold == 0 {
         return Ok(None);
     }
     let keys = state.keys();
-    let (failure_key, checking_key) = (keys.login_failure(user_id), keys.login_checking(user_id));
-    let failures = |state: &AppState| {
-        let key = failure_key.clone();
-        let kv = state.kv.clone();
-        async move {
-            Ok::<i64, AppError>(
-                kv.get(&key)
-                    .await?
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0),
-            )
-        }
-    };
+    let counters = [keys.login_failure(user_id), keys.login_checking(user_id)];
+    let number = |v: Option<&String>| v.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     let deadline = tokio::time::Instant::now() + CHECK_SLOT_WAIT;
     loop {
-        if failures(state).await? >= threshold {
-            return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
-        }
-        let running = state.kv.incr(&checking_key, 1, Some(CHECKING_TTL)).await?;
-        state.kv.expire(&checking_key, CHECKING_TTL).await?;
-        let failed = failures(state).await?;
-        if failed + running <= threshold {
-            return Ok(Some(()));
-        }
-        release_check_slot(state, user_id, Some(())).await?;
+        // One round trip to look; the slot itself is taken with an atomic INCR and checked
+        // again, since others may have taken it in between.
+        let seen = state.kv.mget(&counters).await?;
+        let at = |i: usize| seen.get(i).and_then(Option::as_ref);
+        let (failed, running) = (number(at(0)), number(at(1)));
         if failed >= threshold {
             return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
+        }
+        if failed + running < threshold {
+            let running = state.kv.incr(&counters[1], 1, Some(CHECKING_TTL)).await?;
+            let failed = number(state.kv.get(&counters[0]).await?.as_ref());
+            if failed + running <= threshold {
+                state.kv.expire(&counters[1], CHECKING_TTL).await?;
+                return Ok(Some(()));
+            }
+            release_check_slot(state, user_id, Some(())).await?;
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AppError::TooManyRequests {
