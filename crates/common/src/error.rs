@@ -66,6 +66,16 @@ impl FieldError {
     }
 }
 
+/// The code and message of an error response, attached to its extensions by [`AppError`]
+/// (FBA keeps them in the request context for the operation log, which reads them from there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorOutcome {
+    /// The body's `code`.
+    pub code: u16,
+    /// The body's `msg`.
+    pub msg: String,
+}
+
 /// Every failure that reaches the HTTP layer.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -284,7 +294,7 @@ impl ResponseError for AppError {
         };
         let mut resp = crate::response::json(status, &body);
         // What the client was told, for the operation log (FBA keeps it in the request context).
-        let outcome = crate::middleware::opera_log::ErrorOutcome { code, msg };
+        let outcome = ErrorOutcome { code, msg };
         resp.extensions_mut().insert(outcome);
         match self {
             Self::Unauthorized(_) => {

@@ -1,5 +1,6 @@
 //! Queries on the admin entities of [`crate::model`]. No business rules, no HTTP types.
 
+pub mod access;
 pub mod common;
 pub mod data_rule;
 pub mod data_scope;

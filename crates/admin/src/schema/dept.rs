@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::menu::{body_loc, check_text, int_filter, lax_int, lax_opt_id, status_type};
-use super::user_admin::check_phone;
+use super::phone::check_phone;
 use super::user_me::normalise_email;
 use crate::model::sys_dept;
 
@@ -25,7 +25,7 @@ pub const LEADER_MAX_CHARS: usize = 32;
 /// Longest `email` (`VARCHAR(64)`).
 pub const EMAIL_MAX_CHARS: usize = 64;
 /// FBA's `CustomPhoneNumber` pattern.
-pub use super::user_admin::PHONE_PATTERN;
+pub use super::phone::PHONE_PATTERN;
 
 /// Body of `POST /sys/depts` and `PUT /sys/depts/{pk}` as received (FBA `DeptSchemaBase`);
 /// integers are kept raw and checked by [`DeptParam::parse`]. Unknown fields are ignored.

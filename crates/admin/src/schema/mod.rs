@@ -29,6 +29,7 @@ pub mod login_log;
 pub mod menu;
 pub mod monitor;
 pub mod opera_log;
+pub mod phone;
 pub mod role;
 pub mod session;
 pub mod user;

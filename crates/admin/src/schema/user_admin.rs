@@ -26,8 +26,8 @@ pub const USERNAME_MAX_CHARS: usize = 64;
 pub const NICKNAME_MAX_CHARS: usize = 64;
 /// bcrypt uses at most 72 bytes of a password; a longer one is refused rather than truncated.
 pub const PASSWORD_MAX_BYTES: usize = 72;
-/// FBA's `CustomPhoneNumber` pattern.
-pub const PHONE_PATTERN: &str = r"^1[3-9]\d{9}$";
+pub use super::phone::PHONE_PATTERN;
+use super::phone::check_phone;
 
 /// serde helper: a field that is present (even as `null`) becomes `Some(value)`; an absent one
 /// stays `None` through `#[serde(default)]`. Tells "leave unchanged" from "set to null".
@@ -37,25 +37,6 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(d).map(Some)
-}
-
-/// 422 `string_pattern_mismatch` unless `phone` matches `^1[3-9]\d{9}$` (ASCII digits).
-pub(crate) fn check_phone(phone: &str) -> Result<(), AppError> {
-    let b = phone.as_bytes();
-    let ok = b.len() == 11
-        && b[0] == b'1'
-        && (b'3'..=b'9').contains(&b[1])
-        && b[2..].iter().all(u8::is_ascii_digit);
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::validation(FieldError::body(
-            "string_pattern_mismatch",
-            "phone",
-            Value::String(phone.to_owned()),
-            Some(json!({ "pattern": PHONE_PATTERN })),
-        )))
-    }
 }
 
 /// FBA's `CustomEmailStr`: `""` is no address; anything else must be an e-mail address that

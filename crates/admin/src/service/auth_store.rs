@@ -22,10 +22,10 @@ impl DbAuthStore {
 #[async_trait::async_trait]
 impl AuthStore for DbAuthStore {
     async fn load_user(&self, id: i64) -> AppResult<Option<CurrentUser>> {
-        Ok(crud::user::load_current_user(&self.db, id).await?)
+        Ok(crud::access::load_current_user(&self.db, id).await?)
     }
 
     async fn role_permissions(&self) -> AppResult<Vec<(i64, String)>> {
-        Ok(crud::user::role_permissions(&self.db).await?)
+        Ok(crud::access::role_permissions(&self.db).await?)
     }
 }

@@ -226,7 +226,7 @@ pub async fn update(
     let count = crud::menu::update(&txn, pk, &menu).await?;
     let users = crud::menu::user_ids_by_menu(&txn, pk).await?;
     txn.commit().await?;
-    super::role::access_changed(state, security, &users).await?;
+    super::access::access_changed(state, security, &users).await?;
     Ok(count)
 }
 
@@ -244,7 +244,7 @@ pub async fn delete(state: &AppState, security: &Security, pk: i64) -> AppResult
     let count = crud::menu::delete(&txn, pk).await?;
     txn.commit().await?;
     if count > 0 {
-        super::role::access_changed(state, security, &users).await?;
+        super::access::access_changed(state, security, &users).await?;
     }
     Ok(count)
 }

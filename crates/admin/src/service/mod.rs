@@ -1,6 +1,7 @@
 //! Business rules and transactions of the admin core, composed from [`crate::crud`] calls on
 //! `&impl ConnectionTrait`. No HTTP types.
 
+pub mod access;
 pub mod auth;
 pub mod auth_store;
 pub mod captcha;

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use fba_common::pagination::{Page, PageParams};
-use fba_common::security::{Security, invalidate_user};
+use fba_common::security::Security;
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::ConnectionTrait;
 
@@ -24,20 +24,7 @@ pub const ROLE_NOT_FOUND: &str = "角色不存在";
 const NAME_TAKEN: &str = "角色已存在";
 const SCOPE_NOT_FOUND: &str = "数据范围不存在";
 
-/// Drops the cached users `user_ids` and reloads the RBAC policy on every replica.
-///
-/// # Errors
-/// A Kv or database failure.
-pub async fn access_changed(
-    state: &AppState,
-    security: &Security,
-    user_ids: &[i64],
-) -> AppResult<()> {
-    for &uid in user_ids {
-        invalidate_user(state, uid).await?;
-    }
-    security.rbac.policy_changed(&state.kv).await
-}
+pub use super::access::access_changed;
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<crate::model::sys_role::Model> {
     crud::role::get(db, pk)

@@ -166,7 +166,7 @@ pub async fn update_password(
 /// A database failure (superusers only; others are answered from the cached user).
 pub async fn permission_codes(state: &AppState, user: &CurrentUser) -> AppResult<Vec<String>> {
     if user.is_superuser {
-        Ok(crud::user::all_menu_codes(&state.db).await?)
+        Ok(crud::access::all_menu_codes(&state.db).await?)
     } else {
         Ok(user.permission_codes().into_iter().collect())
     }

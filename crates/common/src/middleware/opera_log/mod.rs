@@ -141,15 +141,7 @@ pub trait OperaLogSink: Send + Sync + 'static {
     async fn close(&self) {}
 }
 
-/// The code and message of an error response, attached to its extensions by
-/// [`crate::AppError`] (FBA keeps them in the request context for the operation log).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorOutcome {
-    /// The body's `code`.
-    pub code: u16,
-    /// The body's `msg`.
-    pub msg: String,
-}
+pub use crate::error::ErrorOutcome;
 
 /// `cost_time` from a spool line: a number, or 0 for `null` (how JSON writes a non-finite
 /// number).
