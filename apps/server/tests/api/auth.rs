@@ -778,3 +778,29 @@ async fn two_replicas_share_sessions() {
     b.stop_shared().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn wrong_password_message_follows_accept_language() {
+    let app = spawn_no_captcha(&[]).await;
+    let bad = json!({"username": "test", "password": "wrong"});
+    let resp = app
+        .client
+        .post(app.url(LOGIN))
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(resp).await;
+    assert_eq!(
+        (status, body["msg"].as_str()),
+        (403, Some("Incorrect username or password"))
+    );
+    // No header: FBA's default language, byte for byte.
+    let (status, body) = json(post_login(&app, &bad).await).await;
+    assert_eq!(
+        (status, body["msg"].as_str()),
+        (403, Some("用户名或密码有误"))
+    );
+    app.stop().await;
+}

@@ -10,6 +10,7 @@
 //! field; deeper code never re-checks.
 
 use fba_common::extract::FieldErrors;
+use fba_common::i18n::t;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -347,7 +348,7 @@ pub enum PermissionType {
 }
 
 /// FBA's 400 for an unknown permission type.
-pub const PERMISSION_TYPE_UNKNOWN: &str = "权限类型不存在";
+pub const PERMISSION_TYPE_UNKNOWN: &str = "error-permission-type-unknown";
 
 impl PermissionQuery {
     /// The flag.
@@ -360,7 +361,7 @@ impl PermissionQuery {
             "staff" => Ok(PermissionType::Staff),
             "status" => Ok(PermissionType::Status),
             "multi_login" => Ok(PermissionType::MultiLogin),
-            _ => Err(AppError::BadRequest(PERMISSION_TYPE_UNKNOWN.to_owned())),
+            _ => Err(AppError::BadRequest(t(PERMISSION_TYPE_UNKNOWN))),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
-use fba_common::i18n::t;
+use fba_common::i18n::{t, t_args};
 use fba_common::security::{AuthContext, IssuedToken, Security, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::sea_query::Expr;
@@ -28,15 +28,15 @@ use crate::service::login_log::{self, LoginAttempt};
 use crate::service::token;
 
 /// FBA's message for an unknown user or a wrong password.
-const BAD_CREDENTIALS: &str = "用户名或密码有误";
+const BAD_CREDENTIALS: &str = "error-bad-credentials";
 /// FBA's message for a disabled user at login and refresh (sic, as FBA spells it).
-const USER_LOCKED: &str = "用户已被锁定, 请联系统管理员";
+const USER_LOCKED: &str = "error-user-locked-login";
 /// FBA's message when the failure threshold is reached.
-const TOO_MANY_FAILURES: &str = "登录失败次数过多，账号已被锁定";
+const TOO_MANY_FAILURES: &str = "error-too-many-login-failures";
 /// FBA's message for an expired password.
-const PASSWORD_EXPIRED: &str = "密码已过期，请修改密码后重新登录";
+const PASSWORD_EXPIRED: &str = "error-password-expired";
 /// FBA's message for a missing, expired or replayed refresh token.
-const REFRESH_EXPIRED: &str = "Refresh Token 已过期，请重新登录";
+const REFRESH_EXPIRED: &str = "error-refresh-token-expired";
 
 /// A successful login: the reply and the refresh token for the cookie.
 #[derive(Debug, Clone)]
@@ -265,7 +265,7 @@ async fn verify_credentials(
 ) -> AppResult<(sys_user::Model, Option<i64>)> {
     let user = crud::user::get_by_username(&state.db, username)
         .await?
-        .ok_or_else(|| AppError::NotFound(BAD_CREDENTIALS.to_owned()))?;
+        .ok_or_else(|| AppError::NotFound(t(BAD_CREDENTIALS)))?;
     *user_uuid = Some(user.uuid.clone());
     check_status(state, &user).await?;
     let slot = take_check_slot(state, user.id).await?;
@@ -317,7 +317,7 @@ async fn verify_bounded(password: &str, hash: Option<&str>) -> AppResult<bool> {
 /// force → 403 with the minutes left; a lock that has run out is cleared with the failure count.
 async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()> {
     if user.status == 0 {
-        return Err(AppError::Forbidden(USER_LOCKED.to_owned()));
+        return Err(AppError::Forbidden(t(USER_LOCKED)));
     }
     let lock_key = state.keys().user_lock(user.id);
     let Some(until) = state.kv.get(&lock_key).await? else {
@@ -327,8 +327,9 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
     if let Some(until) = fba_common::datetime::parse(&until).filter(|u| *u > now) {
         let secs = (until - now).num_milliseconds() as f64 / 1000.0;
         let minutes = (secs / 60.0).ceil().max(1.0) as i64;
-        return Err(AppError::Forbidden(format!(
-            "账号已被锁定，请在 {minutes} 分钟后重试"
+        return Err(AppError::Forbidden(t_args(
+            "error-account-locked-minutes",
+            &[("minutes", minutes.to_string().into())],
         )));
     }
     clear_lock(state, user.id).await
@@ -376,7 +377,7 @@ async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>
         let at = |i: usize| seen.get(i).and_then(Option::as_ref);
         let (failed, running) = (number(at(0)), number(at(1)));
         if failed >= threshold {
-            return Err(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()));
+            return Err(AppError::Forbidden(t(TOO_MANY_FAILURES)));
         }
         if failed + running < threshold {
             let running = state.kv.incr(&counters[1], 1, Some(CHECKING_TTL)).await?;
@@ -417,7 +418,7 @@ async fn release_check_slot(state: &AppState, user_id: i64, slot: Option<()>) ->
 /// 503 when the Kv store is down (returned instead of the answer).
 async fn failed_attempt(state: &AppState, user_id: i64, slot: Option<()>) -> AppResult<AppError> {
     if slot.is_none() {
-        return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
+        return Ok(AppError::Forbidden(t(BAD_CREDENTIALS)));
     }
     let sec = &state.settings.user_security;
     let ttl = Duration::from_secs(sec.lock_secs);
@@ -428,7 +429,7 @@ async fn failed_attempt(state: &AppState, user_id: i64, slot: Option<()>) -> App
     released?;
     state.kv.expire(&key, ttl).await?;
     if failures < i64::from(sec.lock_threshold) {
-        return Ok(AppError::Forbidden(BAD_CREDENTIALS.to_owned()));
+        return Ok(AppError::Forbidden(t(BAD_CREDENTIALS)));
     }
     let until = Utc::now() + chrono::Duration::seconds(i64::try_from(sec.lock_secs).unwrap_or(0));
     state
@@ -439,7 +440,7 @@ async fn failed_attempt(state: &AppState, user_id: i64, slot: Option<()>) -> App
             Some(ttl),
         )
         .await?;
-    Ok(AppError::Forbidden(TOO_MANY_FAILURES.to_owned()))
+    Ok(AppError::Forbidden(t(TOO_MANY_FAILURES)))
 }
 
 /// FBA's password-age check: never changed or older than `USER_PASSWORD_EXPIRY_DAYS` → 403;
@@ -452,12 +453,12 @@ fn password_days_remaining(
     if sec.password_expiry_days == 0 {
         return Ok(None);
     }
-    let changed = changed.ok_or_else(|| AppError::Forbidden(PASSWORD_EXPIRED.to_owned()))?;
+    let changed = changed.ok_or_else(|| AppError::Forbidden(t(PASSWORD_EXPIRED)))?;
     let expiry = changed + chrono::Duration::days(i64::from(sec.password_expiry_days));
     // Python's `timedelta.days`: floor division of the remaining time into days.
     let days = (expiry - Utc::now()).num_seconds().div_euclid(86_400);
     if days < 0 {
-        return Err(AppError::Forbidden(PASSWORD_EXPIRED.to_owned()));
+        return Err(AppError::Forbidden(t(PASSWORD_EXPIRED)));
     }
     Ok((days <= i64::from(sec.password_reminder_days)).then_some(days))
 }
@@ -491,20 +492,20 @@ pub async fn refresh(
     cookie: Option<&str>,
 ) -> AppResult<RefreshOutcome> {
     let Some(refresh_token) = cookie.filter(|c| !c.is_empty()) else {
-        return Err(AppError::BadRequest(REFRESH_EXPIRED.to_owned()));
+        return Err(AppError::BadRequest(t(REFRESH_EXPIRED)));
     };
     let claims = security
         .jwt
         .decode(refresh_token)
-        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+        .map_err(|e| AppError::Unauthorized(e.message()))?;
     let user_id = claims
         .user_id()
-        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+        .map_err(|e| AppError::Unauthorized(e.message()))?;
     let user = crud::user::get(&state.db, user_id)
         .await?
-        .ok_or_else(|| AppError::NotFound("用户不存在".to_owned()))?;
+        .ok_or_else(|| AppError::NotFound(t("error-user-not-found")))?;
     if user.status == 0 {
-        return Err(AppError::Forbidden(USER_LOCKED.to_owned()));
+        return Err(AppError::Forbidden(t(USER_LOCKED)));
     }
     if !user.is_multi_login
         && token::user_sessions(state, user.id)
@@ -512,18 +513,16 @@ pub async fn refresh(
             .iter()
             .any(|s| *s != claims.session_uuid)
     {
-        return Err(AppError::Forbidden(
-            "此用户已在异地登录，请重新登录并及时修改密码".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-login-elsewhere")));
     }
     let stored = token::stored_refresh_token(state, user.id, &claims.session_uuid).await?;
     if stored.as_deref() != Some(refresh_token) {
-        return Err(AppError::Unauthorized(REFRESH_EXPIRED.to_owned()));
+        return Err(AppError::Unauthorized(t(REFRESH_EXPIRED)));
     }
     // Single use: whoever deletes the key first wins a concurrent race.
     let refresh_key = state.keys().refresh_token(user.id, &claims.session_uuid);
     if !state.kv.del(&refresh_key).await? {
-        return Err(AppError::Unauthorized(REFRESH_EXPIRED.to_owned()));
+        return Err(AppError::Unauthorized(t(REFRESH_EXPIRED)));
     }
     token::revoke_session(state, user.id, &claims.session_uuid, false).await?;
     let agent = client.agent();

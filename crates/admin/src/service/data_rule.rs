@@ -6,6 +6,7 @@
 //! Every change commits first, then drops the cached users (`fba:user:{uid}`) the rule reaches
 //! through scopes and roles, so their next request filters with the new rules.
 
+use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::invalidate_user;
 use fba_common::{AppError, AppResult, AppState};
@@ -21,9 +22,9 @@ use crate::schema::data_rule::{
 };
 
 /// FBA's 404 for an unknown data rule.
-pub const RULE_NOT_FOUND: &str = "数据规则不存在";
-const NAME_TAKEN: &str = "数据规则已存在";
-const MODEL_NOT_FOUND: &str = "数据规则可用模型不存在";
+pub const RULE_NOT_FOUND: &str = "error-data-rule-not-found";
+const NAME_TAKEN: &str = "error-data-rule-exists";
+const MODEL_NOT_FOUND: &str = "error-data-rule-model-not-found";
 
 /// The models a rule may target: `__ALL__`, then the model names (FBA's
 /// `GET /sys/data-rules/models`).
@@ -49,8 +50,7 @@ pub fn columns(model: &str) -> AppResult<Vec<DataRuleColumn>> {
     if MODEL_TEMPLATE_VARIABLES.iter().any(|(k, _)| *k == model) {
         return Ok(templates.collect());
     }
-    let m = data_permission::model(model)
-        .ok_or_else(|| AppError::NotFound(MODEL_NOT_FOUND.to_owned()))?;
+    let m = data_permission::model(model).ok_or_else(|| AppError::NotFound(t(MODEL_NOT_FOUND)))?;
     Ok(m.columns
         .iter()
         .filter(|c| !COLUMN_EXCLUDE.contains(&c.key))
@@ -93,7 +93,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<DataRuleDetai
     crud::data_rule::get(db, pk)
         .await?
         .map(DataRuleDetail::from)
-        .ok_or_else(|| AppError::NotFound(RULE_NOT_FOUND.to_owned()))
+        .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))
 }
 
 /// One page of rules matching `filter`.
@@ -138,7 +138,7 @@ pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     crud::data_rule::create(&txn, id, &rule).await?;
     txn.commit().await?;
@@ -153,13 +153,13 @@ pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult
     let txn = fba_db::begin_write(&state.db).await?;
     let current = crud::data_rule::get(&txn, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(RULE_NOT_FOUND.to_owned()))?;
+        .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))?;
     if current.name != rule.name
         && crud::data_rule::get_by_name(&txn, &rule.name)
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     let count = crud::data_rule::update(&txn, pk, &rule).await?;
     let users = users_of_rules(&txn, &[pk]).await?;

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::ConnectionTrait;
@@ -21,13 +22,13 @@ use crate::schema::data_scope::{
 };
 
 /// FBA's 404 for an unknown data scope.
-pub const SCOPE_NOT_FOUND: &str = "数据范围不存在";
-const NAME_TAKEN: &str = "数据范围已存在";
+pub const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
+const NAME_TAKEN: &str = "error-data-scope-exists";
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_data_scope::Model> {
     crud::data_scope::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(SCOPE_NOT_FOUND.to_owned()))
+        .ok_or_else(|| AppError::NotFound(t(SCOPE_NOT_FOUND)))
 }
 
 /// Every scope.
@@ -92,7 +93,7 @@ pub async fn create(state: &AppState, scope: ValidDataScope) -> AppResult<()> {
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     crud::data_scope::create(&txn, id, &scope).await?;
     txn.commit().await?;
@@ -111,7 +112,7 @@ pub async fn update(state: &AppState, pk: i64, scope: ValidDataScope) -> AppResu
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     let count = crud::data_scope::update(&txn, pk, &scope).await?;
     let users = crud::data_scope::user_ids_by_scopes(&txn, &[pk]).await?;
@@ -134,7 +135,7 @@ pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResu
             .into_iter()
             .collect();
         if rules.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(RULE_NOT_FOUND.to_owned()));
+            return Err(AppError::NotFound(t(RULE_NOT_FOUND)));
         }
     }
     crud::data_scope::replace_rules(&txn, pk, &rules).await?;

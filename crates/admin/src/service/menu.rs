@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, Security};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::ConnectionTrait;
@@ -18,11 +19,11 @@ use crate::model::sys_menu;
 use crate::schema::menu::{MenuDetail, MenuFilter, MenuTree, SidebarNode, ValidMenu};
 
 /// FBA's 404 for an unknown menu.
-pub const MENU_NOT_FOUND: &str = "菜单不存在";
-const PARENT_NOT_FOUND: &str = "父级菜单不存在";
-const TITLE_TAKEN: &str = "菜单标题已存在";
-const SELF_PARENT: &str = "禁止关联自身为父级";
-const HAS_CHILDREN: &str = "菜单下存在子菜单，无法删除";
+pub const MENU_NOT_FOUND: &str = "error-menu-not-found";
+const PARENT_NOT_FOUND: &str = "error-menu-parent-not-found";
+const TITLE_TAKEN: &str = "error-menu-title-exists";
+const SELF_PARENT: &str = "error-self-parent";
+const HAS_CHILDREN: &str = "error-menu-has-children";
 
 /// A node of a tree built by [`build_tree`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +165,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<MenuDetail> {
     crud::menu::get(db, pk)
         .await?
         .map(MenuDetail::from)
-        .ok_or_else(|| AppError::NotFound(MENU_NOT_FOUND.to_owned()))
+        .ok_or_else(|| AppError::NotFound(t(MENU_NOT_FOUND)))
 }
 
 /// The menu tree matching `filter`.
@@ -183,13 +184,13 @@ pub async fn create(state: &AppState, security: &Security, menu: ValidMenu) -> A
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
-        return Err(AppError::Conflict(TITLE_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(TITLE_TAKEN)));
     }
     // FBA checks the parent only for a truthy id: 0 is stored as given (and shown as a root).
     if let Some(parent) = menu.parent_id.filter(|p| *p != 0)
         && crud::menu::get(&txn, parent).await?.is_none()
     {
-        return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
+        return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
     }
     crud::menu::create(&txn, id, &menu).await?;
     txn.commit().await?;
@@ -211,16 +212,16 @@ pub async fn update(
     let txn = fba_db::begin_write(&state.db).await?;
     let current = crud::menu::get(&txn, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(MENU_NOT_FOUND.to_owned()))?;
+        .ok_or_else(|| AppError::NotFound(t(MENU_NOT_FOUND)))?;
     if current.title != menu.title && crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
-        return Err(AppError::Conflict(TITLE_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(TITLE_TAKEN)));
     }
     if let Some(parent) = menu.parent_id.filter(|p| *p != 0) {
         if crud::menu::get(&txn, parent).await?.is_none() {
-            return Err(AppError::NotFound(PARENT_NOT_FOUND.to_owned()));
+            return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
         }
         if super::is_self_or_descendant(crud::menu::parent_links(&txn).await?, pk, parent) {
-            return Err(AppError::Forbidden(SELF_PARENT.to_owned()));
+            return Err(AppError::Forbidden(t(SELF_PARENT)));
         }
     }
     let count = crud::menu::update(&txn, pk, &menu).await?;
@@ -237,7 +238,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, security: &Security, pk: i64) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::has_children(&txn, pk).await? {
-        return Err(AppError::Conflict(HAS_CHILDREN.to_owned()));
+        return Err(AppError::Conflict(t(HAS_CHILDREN)));
     }
     // Collected before the role links go (FBA looks after deleting them and finds nobody).
     let users = crud::menu::user_ids_by_menu(&txn, pk).await?;

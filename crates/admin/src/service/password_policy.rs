@@ -3,6 +3,7 @@
 //! newest `USER_PASSWORD_HISTORY_CHECK_COUNT` passwords. Used by every route that sets a
 //! password for an existing user; it reads the history but writes nothing.
 
+use fba_common::i18n::{t, t_args};
 use fba_common::security::verify_password;
 use fba_common::{AppError, AppResult};
 use fba_core_conf::UserSecuritySettings;
@@ -25,32 +26,33 @@ pub fn check_composition(settings: &UserSecuritySettings, password: &str) -> App
     let min = settings.password_min_length as usize;
     let max = settings.password_max_length as usize;
     if chars < min {
-        return Err(AppError::BadRequest(format!(
-            "密码长度不能少于 {min} 个字符"
+        return Err(AppError::BadRequest(t_args(
+            "error-password-too-short",
+            &[("min", min.to_string().into())],
         )));
     }
     if chars > max {
-        return Err(AppError::BadRequest(format!(
-            "密码长度不能超过 {max} 个字符"
+        return Err(AppError::BadRequest(t_args(
+            "error-password-too-long",
+            &[("max", max.to_string().into())],
         )));
     }
     if password.len() > BCRYPT_MAX_BYTES {
-        return Err(AppError::BadRequest(format!(
-            "密码长度不能超过 {BCRYPT_MAX_BYTES} 个字节"
+        return Err(AppError::BadRequest(t_args(
+            "error-password-too-many-bytes",
+            &[("max", BCRYPT_MAX_BYTES.to_string().into())],
         )));
     }
     if !password.chars().any(char::is_numeric) {
-        return Err(AppError::BadRequest("密码必须包含数字".to_owned()));
+        return Err(AppError::BadRequest(t("error-password-needs-digit")));
     }
     if !password.chars().any(|c| c.is_ascii_alphabetic()) {
-        return Err(AppError::BadRequest("密码必须包含字母".to_owned()));
+        return Err(AppError::BadRequest(t("error-password-needs-letter")));
     }
     if settings.password_require_special_char
         && !password.chars().any(|c| SPECIAL_CHARS.contains(c))
     {
-        return Err(AppError::BadRequest(
-            "密码必须包含特殊字符（如：!@#$%）".to_owned(),
-        ));
+        return Err(AppError::BadRequest(t("error-password-needs-special")));
     }
     Ok(())
 }
@@ -80,8 +82,9 @@ pub async fn validate_new_password<C: ConnectionTrait>(
     while let Some(result) = checks.join_next().await {
         if result.map_err(AppError::internal)?? {
             checks.abort_all();
-            return Err(AppError::BadRequest(format!(
-                "新密码不能与最近 {count} 次使用的密码相同"
+            return Err(AppError::BadRequest(t_args(
+                "error-password-reused",
+                &[("count", count.to_string().into())],
             )));
         }
     }

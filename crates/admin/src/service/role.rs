@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::Security;
 use fba_common::{AppError, AppResult, AppState};
@@ -20,16 +21,16 @@ use crate::schema::menu::{MenuDetail, MenuTree};
 use crate::schema::role::{RoleDetail, RoleFilter, RoleWithRelation, ValidRole};
 
 /// FBA's 404 for an unknown role.
-pub const ROLE_NOT_FOUND: &str = "角色不存在";
-const NAME_TAKEN: &str = "角色已存在";
-const SCOPE_NOT_FOUND: &str = "数据范围不存在";
+pub const ROLE_NOT_FOUND: &str = "error-role-not-found";
+const NAME_TAKEN: &str = "error-role-exists";
+const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
 
 pub use super::access::access_changed;
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<crate::model::sys_role::Model> {
     crud::role::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(ROLE_NOT_FOUND.to_owned()))
+        .ok_or_else(|| AppError::NotFound(t(ROLE_NOT_FOUND)))
 }
 
 /// Every role.
@@ -119,7 +120,7 @@ pub async fn create(state: &AppState, role: ValidRole) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::role::get_by_name(&txn, &role.name).await?.is_some() {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     crud::role::create(&txn, id, &role).await?;
     txn.commit().await?;
@@ -139,7 +140,7 @@ pub async fn update(
     let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != role.name && crud::role::get_by_name(&txn, &role.name).await?.is_some() {
-        return Err(AppError::Conflict(NAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     let count = crud::role::update(&txn, pk, &role).await?;
     let users = crud::role::user_ids_by_roles(&txn, &[pk]).await?;
@@ -167,7 +168,7 @@ pub async fn update_menus(
             .into_iter()
             .collect();
         if menus.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(super::menu::MENU_NOT_FOUND.to_owned()));
+            return Err(AppError::NotFound(t(super::menu::MENU_NOT_FOUND)));
         }
     }
     crud::role::replace_menus(&txn, pk, &menus).await?;
@@ -195,7 +196,7 @@ pub async fn update_scopes(
             .into_iter()
             .collect();
         if scopes.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(SCOPE_NOT_FOUND.to_owned()));
+            return Err(AppError::NotFound(t(SCOPE_NOT_FOUND)));
         }
     }
     crud::role::replace_scopes(&txn, pk, &scopes).await?;

@@ -19,6 +19,7 @@ use std::path::{Component, Path, PathBuf};
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
+use fba_common::i18n::{t, t_args};
 use fba_common::{AppError, AppResult};
 use fba_core_conf::UploadSettings;
 use futures_util::{Stream, StreamExt};
@@ -33,7 +34,7 @@ pub const URL_PREFIX: &str = "/static/upload";
 pub const MAX_STEM_BYTES: usize = 150;
 
 /// FBA's message when the write fails.
-const WRITE_FAILED: &str = "上传文件失败";
+const WRITE_FAILED: &str = "error-upload-failed";
 
 /// `POST /sys/files/upload` reply data (FBA's `UploadUrl`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -68,19 +69,25 @@ pub fn target(
     let (stem, ext) = base.rsplit_once('.').unwrap_or((base, ""));
     let ext = ext.to_lowercase();
     if ext.is_empty() {
-        return Err(AppError::BadRequest("未知的文件类型".to_owned()));
+        return Err(AppError::BadRequest(t("error-upload-unknown-type")));
     }
     let (limit, too_large) = if settings.image_ext.contains(&ext) {
-        (settings.image_size_max, "图片超出最大限制，请重新选择")
+        (settings.image_size_max, "error-upload-image-too-large")
     } else if settings.video_ext.contains(&ext) {
-        (settings.video_size_max, "视频超出最大限制，请重新选择")
+        (settings.video_size_max, "error-upload-video-too-large")
     } else {
-        return Err(AppError::BadRequest(format!("此文件格式 {ext} 暂不支持")));
+        return Err(AppError::BadRequest(t_args(
+            "error-upload-unsupported-format",
+            &[("ext", ext.clone().into())],
+        )));
     };
     // The extension is a member of a configured list; keep it only if it is also a safe name
     // part (a list entry with odd characters is refused rather than trusted).
     if !ext.chars().all(|c| c.is_alphanumeric()) {
-        return Err(AppError::BadRequest(format!("此文件格式 {ext} 暂不支持")));
+        return Err(AppError::BadRequest(t_args(
+            "error-upload-unsupported-format",
+            &[("ext", ext.clone().into())],
+        )));
     }
     Ok(UploadTarget {
         stored_name: format!("{}_{}.{ext}", safe_stem(stem), now.timestamp()),
@@ -143,7 +150,7 @@ where
 {
     let failed = |what: &str, e: &dyn Display| {
         tracing::error!(file = %target.stored_name, error = %e, "upload failed: {what}");
-        AppError::BadRequest(WRITE_FAILED.to_owned())
+        AppError::BadRequest(t(WRITE_FAILED))
     };
     let dir = &settings.dir;
     tokio::fs::create_dir_all(dir)
@@ -163,7 +170,7 @@ where
             let chunk = chunk.map_err(|e| failed("reading the request", &e))?;
             written = written.saturating_add(chunk.len() as u64);
             if written > target.limit {
-                return Err(AppError::BadRequest(target.too_large.to_owned()));
+                return Err(AppError::BadRequest(t(target.too_large)));
             }
             file.write_all(&chunk)
                 .await

@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
+use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::{hash_password, invalidate_user};
 use fba_common::{AppError, AppResult, AppState};
@@ -32,17 +33,17 @@ use crate::schema::user_me::EmailParam;
 use crate::service::{auth, password_policy, role, token};
 
 /// FBA's 404 for an unknown user.
-pub const USER_NOT_FOUND: &str = "用户不存在";
+pub const USER_NOT_FOUND: &str = "error-user-not-found";
 /// FBA's 409 for a username in use.
-pub const USERNAME_TAKEN: &str = "用户名已注册";
+pub const USERNAME_TAKEN: &str = "error-username-taken";
 /// 409 for an e-mail address in use (FBA answers 500 from the unique index).
-pub const EMAIL_TAKEN: &str = "邮箱已被绑定";
+pub const EMAIL_TAKEN: &str = "error-email-taken";
 /// FBA's 404 for an unknown (or deleted) department.
-pub const DEPT_NOT_FOUND: &str = "部门不存在";
+pub const DEPT_NOT_FOUND: &str = "error-dept-not-found";
 /// FBA's 400 for an empty password on create.
-pub const PASSWORD_EMPTY: &str = "密码不允许为空";
+pub const PASSWORD_EMPTY: &str = "error-password-empty";
 /// FBA's 403 when a superuser toggles its own superuser/staff/status flag.
-pub const SELF_PERMISSION: &str = "禁止修改自身权限";
+pub const SELF_PERMISSION: &str = "error-self-permission";
 
 /// Length of a bcrypt salt string (`$2b$12$` + 22 characters), stored in `sys_user.salt`.
 const BCRYPT_SALT_LEN: usize = 29;
@@ -50,7 +51,7 @@ const BCRYPT_SALT_LEN: usize = 29;
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_user::Model> {
     crud::user::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(USER_NOT_FOUND.to_owned()))
+        .ok_or_else(|| AppError::NotFound(t(USER_NOT_FOUND)))
 }
 
 /// A unique-index violation on `sys_user` as FBA's 409 (username, else e-mail).
@@ -58,9 +59,9 @@ fn conflict(e: DbErr) -> AppError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => {
             if detail.to_ascii_lowercase().contains("email") {
-                AppError::Conflict(EMAIL_TAKEN.to_owned())
+                AppError::Conflict(t(EMAIL_TAKEN))
             } else {
-                AppError::Conflict(USERNAME_TAKEN.to_owned())
+                AppError::Conflict(t(USERNAME_TAKEN))
             }
         }
         _ => e.into(),
@@ -80,7 +81,7 @@ async fn check_roles<C: ConnectionTrait>(db: &C, roles: &[i64]) -> AppResult<()>
     if wanted == found {
         Ok(())
     } else {
-        Err(AppError::NotFound(role::ROLE_NOT_FOUND.to_owned()))
+        Err(AppError::NotFound(t(role::ROLE_NOT_FOUND)))
     }
 }
 
@@ -91,7 +92,7 @@ async fn check_email<C: ConnectionTrait>(
     except: Option<i64>,
 ) -> AppResult<()> {
     match crud::user::get_by_email(db, email).await? {
-        Some(other) if Some(other.id) != except => Err(AppError::Conflict(EMAIL_TAKEN.to_owned())),
+        Some(other) if Some(other.id) != except => Err(AppError::Conflict(t(EMAIL_TAKEN))),
         _ => Ok(()),
     }
 }
@@ -184,13 +185,13 @@ async fn check_new_user<C: ConnectionTrait>(db: &C, user: &ValidNewUser) -> AppR
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(USERNAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
     }
     if user.password.is_empty() {
-        return Err(AppError::BadRequest(PASSWORD_EMPTY.to_owned()));
+        return Err(AppError::BadRequest(t(PASSWORD_EMPTY)));
     }
     if !crud::user::live_dept_exists(db, user.dept_id).await? {
-        return Err(AppError::NotFound(DEPT_NOT_FOUND.to_owned()));
+        return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
     }
     check_roles(db, &user.roles).await?;
     if let Some(email) = &user.email {
@@ -278,7 +279,7 @@ async fn check_new_superuser<C: ConnectionTrait>(
     email: Option<&str>,
 ) -> AppResult<()> {
     if crud::user::get_by_username(db, username).await?.is_some() {
-        return Err(AppError::Conflict(USERNAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
     }
     if let Some(email) = email {
         check_email(db, email, None).await?;
@@ -373,13 +374,13 @@ pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppRe
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(USERNAME_TAKEN.to_owned()));
+        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
     }
     if let Some(Some(dept_id)) = update.dept_id
         && Some(dept_id) != user.dept_id
         && !crud::user::live_dept_exists(&txn, dept_id).await?
     {
-        return Err(AppError::NotFound(DEPT_NOT_FOUND.to_owned()));
+        return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
     }
     check_roles(&txn, &update.roles).await?;
     if let Some(Some(email)) = &update.email {
@@ -412,7 +413,7 @@ pub async fn update_permission(
     let txn = fba_db::begin_write(&state.db).await?;
     let user = require(&txn, pk).await?;
     if kind != PermissionType::MultiLogin && pk == caller_id {
-        return Err(AppError::Forbidden(SELF_PERMISSION.to_owned()));
+        return Err(AppError::Forbidden(t(SELF_PERMISSION)));
     }
     let mut changes = sys_user::ActiveModel::default();
     let mut end_sessions = false;

@@ -7,6 +7,7 @@
 //! `crud::user` once that module grows an update API.
 
 use chrono::Utc;
+use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, hash_password, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr};
@@ -84,12 +85,12 @@ pub async fn update_email(
 ) -> AppResult<u64> {
     let key = state.keys().email_captcha(client_ip);
     let Some(expected) = state.kv.get(&key).await? else {
-        return Err(AppError::BadRequest("验证码已失效，请重新获取".to_owned()));
+        return Err(AppError::BadRequest(t("error-email-code-expired")));
     };
     if expected != change.captcha {
         return Err(AppError::Custom {
             code: 40001,
-            msg: fba_common::i18n::t("error-captcha-error"),
+            msg: t("error-captcha-error"),
         });
     }
     let changes = sys_user::ActiveModel {
@@ -99,7 +100,7 @@ pub async fn update_email(
     let count = match update_user(&state.db, user_id, changes).await {
         Ok(count) => count,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(AppError::Conflict("邮箱已被绑定".to_owned()));
+            return Err(AppError::Conflict(t("error-email-taken")));
         }
         Err(e) => return Err(e.into()),
     };
@@ -125,10 +126,10 @@ pub async fn update_password(
     if let Some(hash) = user.password.as_deref().filter(|h| !h.is_empty())
         && !verify_password(&change.old_password, Some(hash)).await?
     {
-        return Err(AppError::BadRequest("原密码错误".to_owned()));
+        return Err(AppError::BadRequest(t("error-old-password-wrong")));
     }
     if change.new_password != change.confirm_password {
-        return Err(AppError::BadRequest("两次密码输入不一致".to_owned()));
+        return Err(AppError::BadRequest(t("error-password-mismatch")));
     }
     let security = &state.settings.user_security;
     password_policy::validate_new_password(&state.db, security, user_id, &change.new_password)

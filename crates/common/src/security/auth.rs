@@ -21,6 +21,7 @@ use regex::Regex;
 use super::{AuthStore, CurrentUser, JwtCodec, Rbac, SessionChange, TokenClaims};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::i18n::t;
 
 /// Everything authentication needs, built once at start-up.
 pub struct Security {
@@ -141,8 +142,10 @@ pub async fn authenticate(
     let mut values = state.kv.mget(&keys).await?.into_iter();
     let (stored, cached_user) = (values.next().flatten(), values.next().flatten());
     match stored {
-        None => return Err(AppError::TokenRejected("Token 已过期".to_owned())),
-        Some(t) if t != token => return Err(AppError::TokenRejected("Token 已失效".to_owned())),
+        None => return Err(AppError::TokenRejected(t("error-token-expired"))),
+        Some(stored) if stored != token => {
+            return Err(AppError::TokenRejected(t("error-token-revoked")));
+        }
         Some(_) => {}
     }
     let cached = cached_user.and_then(|json| match serde_json::from_str::<CurrentUser>(&json) {
@@ -156,7 +159,7 @@ pub async fn authenticate(
         Some(user) => user,
         None => load_cached_user(state, security, user_id)
             .await?
-            .ok_or_else(|| AppError::TokenRejected("Token 无效".to_owned()))?,
+            .ok_or_else(|| AppError::TokenRejected(t("error-token-invalid")))?,
     };
     let user = Arc::new(user);
     sessions.fill(epoch, user_id, &claims.session_uuid, token, &user);
@@ -215,26 +218,18 @@ pub async fn invalidate_user(state: &AppState, user_id: i64) -> AppResult<()> {
 /// 403 with FBA's message.
 pub fn check_user_usable(user: &CurrentUser) -> AppResult<()> {
     if user.status == 0 {
-        return Err(AppError::Forbidden(
-            "用户已被锁定，请联系系统管理员".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-locked")));
     }
     if let Some(dept) = &user.dept {
         if dept.del_flag {
-            return Err(AppError::Forbidden(
-                "用户所属部门已被删除，请联系系统管理员".to_owned(),
-            ));
+            return Err(AppError::Forbidden(t("error-user-dept-deleted")));
         }
         if dept.status == 0 {
-            return Err(AppError::Forbidden(
-                "用户所属部门已被锁定，请联系系统管理员".to_owned(),
-            ));
+            return Err(AppError::Forbidden(t("error-user-dept-locked")));
         }
     }
     if !user.roles.is_empty() && user.enabled_roles().next().is_none() {
-        return Err(AppError::Forbidden(
-            "用户所属角色已被锁定，请联系系统管理员".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-role-locked")));
     }
     Ok(())
 }
@@ -397,22 +392,16 @@ pub fn authorize(
     }
     let roles: Vec<_> = user.enabled_roles().collect();
     if roles.is_empty() {
-        return Err(AppError::Forbidden(
-            "用户所属角色已被锁定，请联系系统管理员".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-role-locked")));
     }
     if roles.iter().all(|r| r.menus.is_empty()) {
-        return Err(AppError::Forbidden(
-            "用户未分配菜单，请联系系统管理员".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-no-menu")));
     }
     if method != actix_web::http::Method::GET
         && method != actix_web::http::Method::OPTIONS
         && !user.is_staff
     {
-        return Err(AppError::Forbidden(
-            "用户已被禁止后台管理操作，请联系系统管理员".to_owned(),
-        ));
+        return Err(AppError::Forbidden(t("error-user-not-staff")));
     }
     let rbac_settings = &state.settings.rbac;
     let Some(code) = code else { return Ok(()) };

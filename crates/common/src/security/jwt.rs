@@ -40,9 +40,20 @@ pub enum TokenError {
     Invalid,
 }
 
+impl TokenError {
+    /// The message in the current request's language (the `Display` text is FBA's zh-CN one).
+    #[must_use]
+    pub fn message(self) -> String {
+        crate::i18n::t(match self {
+            TokenError::Expired => "error-token-expired",
+            TokenError::Invalid => "error-token-invalid",
+        })
+    }
+}
+
 impl From<TokenError> for AppError {
     fn from(e: TokenError) -> Self {
-        AppError::TokenRejected(e.to_string())
+        AppError::TokenRejected(e.message())
     }
 }
 
