@@ -25,24 +25,36 @@ pub struct TestApp {
     db: Option<TestDatabase>,
 }
 
-/// Settings pairs for a fresh test database plus the Redis of the environment.
-pub fn base_pairs(db: &TestDatabase) -> Vec<(String, String)> {
+/// The settings every test server gets: its database, a free port, one worker, quiet logs, an
+/// operation-log spool of its own, and Redis (`(url, key namespace)`) when given.
+fn server_pairs(database_url: &str, redis: Option<(String, String)>) -> Vec<(String, String)> {
     let mut pairs = vec![
-        ("DATABASE_URL".to_owned(), db.url().to_owned()),
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
         ("SERVER_PORT".to_owned(), "0".to_owned()),
         ("SERVER_WORKERS".to_owned(), "1".to_owned()),
         ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
+        (
+            "OPERA_LOG_SPOOL_DIR".to_owned(),
+            spool_dir(&uuid::Uuid::new_v4().simple().to_string()),
+        ),
     ];
+    if let Some((url, namespace)) = redis {
+        pairs.push(("REDIS_URL".to_owned(), url));
+        pairs.push(("REDIS_KEY_NAMESPACE".to_owned(), namespace));
+    }
+    pairs
+}
+
+/// The Redis of the environment with a fresh key namespace, if any.
+fn fresh_redis() -> Option<(String, String)> {
+    redis_url().map(|url| (url, format!("test:{}:", uuid::Uuid::new_v4().simple())))
+}
+
+/// Settings pairs for a fresh test database plus the Redis of the environment.
+pub fn base_pairs(db: &TestDatabase) -> Vec<(String, String)> {
+    let mut pairs = server_pairs(db.url(), fresh_redis());
     if let Some(sqlite) = db.sqlite_path() {
         pairs.push(("SQLITE_PATH".to_owned(), sqlite.display().to_string()));
-    }
-    pairs.push(("OPERA_LOG_SPOOL_DIR".to_owned(), spool_dir(db.name())));
-    if let Some(redis) = redis_url() {
-        pairs.push(("REDIS_URL".to_owned(), redis));
-        pairs.push((
-            "REDIS_KEY_NAMESPACE".to_owned(),
-            format!("test:{}:", uuid::Uuid::new_v4().simple()),
-        ));
     }
     pairs
 }
@@ -128,46 +140,28 @@ impl TestApp {
         let db = TestDatabase::create_from_env()
             .await
             .expect("test database");
-        let mut pairs = base_pairs(&db);
-        pairs.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
-        Self::start(settings, Some(db)).await
+        let pairs = base_pairs(&db);
+        Self::start_with(pairs, extra, Some(db)).await
     }
 
     /// Spawns the app on a database the test manages itself (`database_url`), with the Redis of
     /// the environment (or the in-process store) and extra settings.
     pub async fn spawn_on_database(database_url: &str, extra: &[(&str, &str)]) -> Self {
-        let spool = std::env::temp_dir()
-            .join("fba-rs-tests")
-            .join(format!("spool-{}", uuid::Uuid::new_v4().simple()));
-        let mut pairs = vec![
-            ("DATABASE_URL".to_owned(), database_url.to_owned()),
-            ("SERVER_PORT".to_owned(), "0".to_owned()),
-            ("SERVER_WORKERS".to_owned(), "1".to_owned()),
-            ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
-            (
-                "OPERA_LOG_SPOOL_DIR".to_owned(),
-                spool.display().to_string(),
-            ),
-        ];
-        if let Some(redis) = redis_url() {
-            pairs.push(("REDIS_URL".to_owned(), redis));
-            pairs.push((
-                "REDIS_KEY_NAMESPACE".to_owned(),
-                format!("test:{}:", uuid::Uuid::new_v4().simple()),
-            ));
-        }
+        Self::start_with(server_pairs(database_url, fresh_redis()), extra, None).await
+    }
+
+    async fn start_with(
+        mut pairs: Vec<(String, String)>,
+        extra: &[(&str, &str)],
+        db: Option<TestDatabase>,
+    ) -> Self {
         pairs.extend(
             extra
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
-        Self::start(settings, None).await
+        Self::start(settings, db).await
     }
 
     async fn start(settings: Settings, db: Option<TestDatabase>) -> Self {
@@ -276,22 +270,9 @@ impl TestApp {
 
     /// A second server (replica) on the same database and the same Redis namespace as `other`.
     pub async fn spawn_sharing(other: &TestApp, redis: &str) -> Self {
-        let mut pairs = vec![
-            ("DATABASE_URL".to_owned(), other.database_url.clone()),
-            ("SERVER_PORT".to_owned(), "0".to_owned()),
-            ("SERVER_WORKERS".to_owned(), "1".to_owned()),
-            ("LOG_STD_LEVEL".to_owned(), "warn".to_owned()),
-            ("REDIS_URL".to_owned(), redis.to_owned()),
-            (
-                "OPERA_LOG_SPOOL_DIR".to_owned(),
-                spool_dir(&uuid::Uuid::new_v4().to_string()),
-            ),
-        ];
-        if let Some(ns) = &other.redis_namespace {
-            pairs.push(("REDIS_KEY_NAMESPACE".to_owned(), ns.clone()));
-        }
-        let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
-        Self::start(settings, None).await
+        let namespace = other.redis_namespace.clone().unwrap_or_default();
+        let redis = Some((redis.to_owned(), namespace));
+        Self::start_with(server_pairs(&other.database_url, redis), &[], None).await
     }
 
     /// Stops a replica made by [`TestApp::spawn_sharing`] (the database belongs to the first).

@@ -343,6 +343,10 @@ const CHECK_SLOT_POLL: Duration = Duration::from_millis(50);
 /// process that died in the middle of a check).
 const CHECKING_TTL: Duration = Duration::from_secs(30);
 
+/// A password-check slot held by one running check ([`take_check_slot`]); give it back with
+/// [`release_check_slot`] or [`failed_attempt`].
+struct CheckSlot;
+
 /// Takes a password-check slot for the user before bcrypt runs, so at most
 /// `USER_LOCK_THRESHOLD` wrong passwords are ever checked per lock window, however many arrive
 /// at once (FBA counts only after the check, so a burst of concurrent guesses was never locked
@@ -361,7 +365,7 @@ const CHECKING_TTL: Duration = Duration::from_secs(30);
 /// # Errors
 /// 403 (FBA's too-many-failures message) once the failures reach the threshold; 429 when no
 /// slot frees up within 30 s; 503 when the Kv store is down.
-async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>> {
+async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<CheckSlot>> {
     let threshold = i64::from(state.settings.user_security.lock_threshold);
     if threshold == 0 {
         return Ok(None);
@@ -384,9 +388,9 @@ async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>
             let failed = number(state.kv.get(&counters[0]).await?.as_ref());
             if failed + running <= threshold {
                 state.kv.expire(&counters[1], CHECKING_TTL).await?;
-                return Ok(Some(()));
+                return Ok(Some(CheckSlot));
             }
-            release_check_slot(state, user_id, Some(())).await?;
+            release_check_slot(state, user_id, Some(CheckSlot)).await?;
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AppError::TooManyRequests {
@@ -401,7 +405,11 @@ async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<()>
 ///
 /// # Errors
 /// 503 when the Kv store is down.
-async fn release_check_slot(state: &AppState, user_id: i64, slot: Option<()>) -> AppResult<()> {
+async fn release_check_slot(
+    state: &AppState,
+    user_id: i64,
+    slot: Option<CheckSlot>,
+) -> AppResult<()> {
     if slot.is_some() {
         let key = state.keys().login_checking(user_id);
         state.kv.incr(&key, -1, Some(CHECKING_TTL)).await?;
@@ -416,7 +424,11 @@ async fn release_check_slot(state: &AppState, user_id: i64, slot: Option<()>) ->
 ///
 /// # Errors
 /// 503 when the Kv store is down (returned instead of the answer).
-async fn failed_attempt(state: &AppState, user_id: i64, slot: Option<()>) -> AppResult<AppError> {
+async fn failed_attempt(
+    state: &AppState,
+    user_id: i64,
+    slot: Option<CheckSlot>,
+) -> AppResult<AppError> {
     if slot.is_none() {
         return Ok(AppError::Forbidden(t(BAD_CREDENTIALS)));
     }

@@ -150,3 +150,44 @@ fn finite_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         .filter(|v| v.is_finite())
         .unwrap_or(0.0))
 }
+
+/// Fixtures shared by the operation log's unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::path::PathBuf;
+
+    use chrono::{DateTime, Utc};
+
+    use super::OperaLogRecord;
+
+    /// A plain successful `GET /api/v1/x` row with request id `id` and a fixed time.
+    pub(crate) fn row(id: &str) -> OperaLogRecord {
+        OperaLogRecord {
+            trace_id: id.to_owned(),
+            username: None,
+            method: "GET".to_owned(),
+            title: String::new(),
+            path: "/api/v1/x".to_owned(),
+            ip: "127.0.0.1".to_owned(),
+            country: None,
+            region: None,
+            city: None,
+            user_agent: None,
+            os: None,
+            browser: None,
+            device: None,
+            args: None,
+            status: 1,
+            code: "200".to_owned(),
+            msg: Some("Success".to_owned()),
+            cost_time: 0.0,
+            opera_time: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_789)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A fresh spool directory under the system temp dir.
+    pub(crate) fn temp_dir() -> PathBuf {
+        std::env::temp_dir().join(format!("fba-spool-{}", uuid::Uuid::new_v4()))
+    }
+}

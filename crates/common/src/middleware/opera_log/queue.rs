@@ -237,7 +237,14 @@ impl OperaLogQueue {
         timeout: Duration,
         sink: Arc<dyn OperaLogSink>,
     ) -> Self {
-        Self::spawn(capacity, batch_size, timeout, None, sink)
+        Self::spawn_with(
+            capacity,
+            batch_size,
+            timeout,
+            None,
+            Counters::default(),
+            sink,
+        )
     }
 
     /// Starts the writer with explicit limits and the spool of `spool` (see
@@ -288,23 +295,6 @@ impl OperaLogQueue {
             counters,
             sink,
         ))
-    }
-
-    fn spawn(
-        capacity: usize,
-        batch_size: usize,
-        timeout: Duration,
-        replay: Option<Replay>,
-        sink: Arc<dyn OperaLogSink>,
-    ) -> Self {
-        Self::spawn_with(
-            capacity,
-            batch_size,
-            timeout,
-            replay,
-            Counters::default(),
-            sink,
-        )
     }
 
     fn spawn_with(
@@ -864,46 +854,15 @@ impl Consumer {
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
-    use std::path::PathBuf;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
 
-    use chrono::{DateTime, Utc};
-
     use super::*;
     use crate::error::AppResult;
-
-    fn row(id: &str) -> OperaLogRecord {
-        OperaLogRecord {
-            trace_id: id.to_owned(),
-            username: None,
-            method: "GET".to_owned(),
-            title: String::new(),
-            path: "/api/v1/x".to_owned(),
-            ip: "127.0.0.1".to_owned(),
-            country: None,
-            region: None,
-            city: None,
-            user_agent: None,
-            os: None,
-            browser: None,
-            device: None,
-            args: None,
-            status: 1,
-            code: "200".to_owned(),
-            msg: Some("Success".to_owned()),
-            cost_time: 0.0,
-            opera_time: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_789)
-                .unwrap_or_default(),
-        }
-    }
+    use crate::middleware::opera_log::fixtures::{row, temp_dir};
 
     fn ids(prefix: &str, n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{prefix}{i}")).collect()
-    }
-
-    fn temp_dir() -> PathBuf {
-        std::env::temp_dir().join(format!("fba-spool-{}", uuid::Uuid::new_v4()))
     }
 
     fn spool_at(dir: &Path, max_bytes: u64) -> SpoolConfig {

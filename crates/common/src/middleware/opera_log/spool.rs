@@ -690,32 +690,14 @@ fn count_lines(file: &mut File, from: u64, to: u64) -> io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::middleware::opera_log::fixtures::{self, temp_dir};
 
-    pub(crate) fn temp_dir() -> PathBuf {
-        std::env::temp_dir().join(format!("fba-spool-{}", uuid::Uuid::new_v4()))
-    }
-
+    /// A row whose args and cost must survive the JSON round trip.
     fn row(id: &str) -> OperaLogRecord {
         OperaLogRecord {
-            trace_id: id.to_owned(),
-            username: None,
-            method: "GET".to_owned(),
-            title: String::new(),
-            path: "/api/v1/x".to_owned(),
-            ip: "127.0.0.1".to_owned(),
-            country: None,
-            region: None,
-            city: None,
-            user_agent: None,
-            os: None,
-            browser: None,
-            device: None,
             args: Some(serde_json::json!({"json": {"z": 1.797_693_134_862_315_7e308}})),
-            status: 1,
-            code: "200".to_owned(),
-            msg: Some("Success".to_owned()),
             cost_time: 1.25,
-            opera_time: chrono::Utc::now(),
+            ..fixtures::row(id)
         }
     }
 
