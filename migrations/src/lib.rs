@@ -5,6 +5,8 @@
 //! - [`Migrator`]: the sea-orm migrator; `Migrator::up(&db, None)` creates every table on SQLite,
 //!   PostgreSQL or MySQL/MariaDB, `Migrator::down(&db, None)` drops them again.
 //! - [`seed`]: FBA's test data ([`seed::seed_test_data`], [`seed::is_seeded`]).
+//! - [`schema`]: the portable column types and the table builder ([`schema::TableDef`]) every
+//!   crate's migrations use, so their tables follow the same conventions.
 //!
 //! ## Schema conventions (and where they differ from FBA)
 //! - Every table has `id BIGINT` auto-increment as its only primary key: PostgreSQL
@@ -25,7 +27,7 @@
 pub mod seed;
 
 mod m20261126_000001_create_admin_tables;
-mod schema;
+pub mod schema;
 
 pub use m20261126_000001_create_admin_tables::ADMIN_TABLES;
 pub use sea_orm_migration::MigratorTrait;

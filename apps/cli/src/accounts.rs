@@ -42,10 +42,11 @@ impl Accounts {
     /// # Errors
     /// [`AccountError::Bootstrap`] when a store cannot be reached or no snowflake node is free.
     pub async fn open(settings: Settings) -> Result<Self, AccountError> {
+        let (settings, modules) = bootstrap::prepare(settings)?;
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
         let kv = bootstrap::open_kv(&settings).await?;
-        let state = bootstrap::app_state(settings, db, kv, IpLocator::disabled()).await?;
+        let state = bootstrap::app_state(settings, db, kv, IpLocator::disabled(), modules).await?;
         Ok(Self { state })
     }
 

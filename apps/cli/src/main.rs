@@ -119,8 +119,9 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
+            let (settings, modules) = bootstrap::prepare(settings)?;
             let db = bootstrap::connect_database(&settings).await?;
-            let outcome = bootstrap::migrate(db.inner()).await?;
+            let outcome = bootstrap::migrate(db.inner(), &modules).await?;
             println!(
                 "migrations applied: {}{}",
                 outcome.applied,
@@ -146,8 +147,9 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 kv.delete_prefix(prefix).await?;
             }
             fba_common::security::announce(&kv, &SessionChange::All).await?;
+            let (settings, modules) = bootstrap::prepare(settings)?;
             let db = bootstrap::connect_database(&settings).await?;
-            bootstrap::reset(db.inner()).await?;
+            bootstrap::reset(db.inner(), &modules).await?;
             println!("database initialised: admin / 123456");
         }
         Command::DropDb { yes } => {
@@ -160,8 +162,9 @@ async fn run(command: Command, settings: Settings) -> CliResult {
                 println!("cancelled");
                 return Ok(());
             }
+            let (settings, modules) = bootstrap::prepare(settings)?;
             let db = bootstrap::connect_database(&settings).await?;
-            bootstrap::drop_all(db.inner()).await?;
+            bootstrap::drop_all(db.inner(), &modules).await?;
             println!("all tables dropped");
         }
         Command::CreateSuperuser {

@@ -1,8 +1,8 @@
 //! Opening the stores and preparing the schema: shared by the server and the `fba` CLI.
 
-use fba_core_conf::Settings;
+use fba_common::module::{MigrateOutcome, Modules};
+use fba_core_conf::{ConfigError, Settings};
 use fba_db::{DbError, KvError, SharedKv};
-use fba_migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr};
 
 /// A failure while preparing storage.
@@ -23,15 +23,18 @@ pub enum BootstrapError {
     /// No snowflake node could be leased.
     #[error("snowflake ids: {0}")]
     Snowflake(#[from] fba_db::SnowflakeError),
-}
-
-/// What [`migrate`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MigrateOutcome {
-    /// Migrations applied now.
-    pub applied: usize,
-    /// Whether FBA's test data was inserted (a database that had no schema before).
-    pub seeded: bool,
+    /// A module's settings section is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The list of modules cannot make an app.
+    #[error(transparent)]
+    Modules(#[from] fba_common::module::ModuleError),
+    /// A module's operation-log sink or background service could not start.
+    #[error("module start-up: {0}")]
+    Module(String),
+    /// No module provides what the app cannot run without.
+    #[error("no module provides {0}: build the server with the `admin` feature")]
+    Missing(&'static str),
 }
 
 /// Connects to the configured database (behind the outage circuit breaker).
@@ -86,6 +89,7 @@ pub async fn app_state(
     db: fba_db::Db,
     kv: SharedKv,
     ip_locator: fba_common::ip_location::IpLocator,
+    modules: Modules,
 ) -> Result<fba_common::AppState, BootstrapError> {
     let ids = start_ids(&settings, &kv).await?;
     let sessions = fba_common::security::SessionCache::new(std::time::Duration::from_secs(
@@ -99,70 +103,73 @@ pub async fn app_state(
         local: std::sync::Arc::default(),
         sessions: std::sync::Arc::new(sessions),
         ip_locator: std::sync::Arc::new(ip_locator),
+        modules,
     })
 }
 
-/// Builds authentication (JWT codec, RBAC policy from the database) and starts the watcher
-/// that reloads the policy when another replica announces a change.
+/// Builds authentication (JWT codec, RBAC policy from the auth store a module provides) and
+/// starts the watcher that reloads the policy when another replica announces a change.
 ///
 /// # Errors
+/// [`BootstrapError::Missing`] when no module provides an auth store,
 /// [`BootstrapError::Security`] when the policy cannot be loaded.
 pub async fn security(
-    settings: &Settings,
-    db: &fba_db::Db,
-    kv: &SharedKv,
+    state: &fba_common::AppState,
 ) -> Result<fba_common::security::Security, BootstrapError> {
-    let store = std::sync::Arc::new(fba_admin::service::auth_store::DbAuthStore::new(db.clone()));
-    let security = fba_common::security::Security::new(settings, store).await?;
-    security.rbac.watch(kv).await?;
+    let store = state
+        .modules
+        .auth_store(state)
+        .ok_or(BootstrapError::Missing("the users and roles store"))?;
+    let security = fba_common::security::Security::new(&state.settings, store).await?;
+    security.rbac.watch(&state.kv).await?;
     Ok(security)
 }
 
-/// Applies pending migrations; a database that had none applied before also gets FBA's test
-/// data (admin `admin` / `123456`, roles, depts, the menu tree) in one transaction.
+/// The modules this build enables ([`crate::modules::enabled`]) and `settings` with their
+/// sections registered: what every command starts from.
+///
+/// # Errors
+/// A duplicate module, or an invalid section's one-line error.
+pub fn prepare(mut settings: Settings) -> Result<(Settings, Modules), BootstrapError> {
+    let modules = crate::modules::with(Vec::new())?;
+    register_settings(&mut settings, &modules)?;
+    Ok((settings, modules))
+}
+
+/// The settings of `modules` registered on `settings` (their sections parsed and validated).
+///
+/// # Errors
+/// The first invalid section's one-line [`ConfigError`].
+pub fn register_settings(settings: &mut Settings, modules: &Modules) -> Result<(), ConfigError> {
+    modules.register_settings(&mut settings.sections)
+}
+
+/// Applies every module's pending migrations, then their seeds: a database whose admin tables
+/// are new also gets FBA's test data (admin `admin` / `123456`, roles, depts, the menu tree).
 ///
 /// # Errors
 /// [`BootstrapError::Migration`] when a statement fails.
-pub async fn migrate(db: &DatabaseConnection) -> Result<MigrateOutcome, BootstrapError> {
-    let before = Migrator::get_applied_migrations(db).await?.len();
-    let pending = Migrator::get_pending_migrations(db).await?.len();
-    Migrator::up(db, None).await?;
-    let mut seeded = false;
-    if before == 0 && !fba_migration::seed::is_seeded(db).await? {
-        seed(db).await?;
-        seeded = true;
-    }
-    Ok(MigrateOutcome {
-        applied: pending,
-        seeded,
-    })
+pub async fn migrate(
+    db: &DatabaseConnection,
+    modules: &Modules,
+) -> Result<MigrateOutcome, BootstrapError> {
+    Ok(modules.migrate(db).await?)
 }
 
-/// Inserts FBA's test data in one transaction.
+/// Drops every module's tables and re-creates the schema and the seed rows (with the test
+/// data).
 ///
 /// # Errors
-/// [`BootstrapError::Migration`] when an insert fails (for example, data already present).
-pub async fn seed(db: &DatabaseConnection) -> Result<(), BootstrapError> {
-    let txn = fba_db::begin_write(db).await?;
-    fba_migration::seed::seed_test_data(&txn).await?;
-    txn.commit().await?;
+/// [`BootstrapError::Migration`] when a statement fails.
+pub async fn reset(db: &DatabaseConnection, modules: &Modules) -> Result<(), BootstrapError> {
+    modules.reset(db).await?;
     Ok(())
 }
 
-/// Drops every table and re-creates the schema and the test data.
+/// Drops every module's tables (the migrations' `down`).
 ///
 /// # Errors
 /// [`BootstrapError::Migration`] when a statement fails.
-pub async fn reset(db: &DatabaseConnection) -> Result<(), BootstrapError> {
-    Migrator::reset(db).await?;
-    Migrator::up(db, None).await?;
-    seed(db).await
-}
-
-/// Drops every table (the migrations' `down`).
-///
-/// # Errors
-/// [`BootstrapError::Migration`] when a statement fails.
-pub async fn drop_all(db: &DatabaseConnection) -> Result<(), BootstrapError> {
-    Ok(Migrator::reset(db).await?)
+pub async fn drop_all(db: &DatabaseConnection, modules: &Modules) -> Result<(), BootstrapError> {
+    Ok(modules.drop_all(db).await?)
 }

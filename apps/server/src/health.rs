@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::middleware::opera_log::{OperaLogStats, OperaLogStatsHandle};
+use fba_common::module::HealthReport;
 use fba_common::{AppState, response};
 use serde::Serialize;
 
@@ -26,6 +27,9 @@ pub struct Health {
     /// pending in the spool (`null` when the server runs no operation-log queue). Informative:
     /// does not change `status`.
     pub opera_log: Option<OperaLogStats>,
+    /// The modules' own health checks (`fba_common::module::Module::health`); a failing one
+    /// makes `status` `down`.
+    pub modules: Vec<HealthReport>,
 }
 
 /// 200 when both stores answer, else 503 with the same body shape.
@@ -43,30 +47,35 @@ pub async fn health(
     opera_log: Option<web::Data<OperaLogStatsHandle>>,
 ) -> HttpResponse {
     let timeout = std::time::Duration::from_secs(3);
-    let (db, kv) = tokio::join!(
+    let (db, kv, modules) = tokio::join!(
         tokio::time::timeout(timeout, fba_db::ping(&state.db)),
         tokio::time::timeout(timeout, state.kv.ping()),
+        tokio::time::timeout(timeout, state.modules.health(&state)),
     );
     let db_ok = matches!(db, Ok(Ok(())));
     let kv_ok = matches!(kv, Ok(Ok(())));
+    let modules =
+        modules.unwrap_or_else(|_| vec![HealthReport::down("modules", "no answer within 3 s")]);
+    let modules_ok = modules.iter().all(|r| r.ok);
     let up = |ok: bool| if ok { "ok" } else { "down" };
     let body = Health {
-        status: up(db_ok && kv_ok),
+        status: up(db_ok && kv_ok && modules_ok),
         database: up(db_ok),
         kv: up(kv_ok),
         database_type: state.settings.database.kind.as_str(),
         kv_backend: state.kv.backend().as_str(),
         version: env!("CARGO_PKG_VERSION"),
         opera_log: opera_log.map(|stats| stats.get()),
+        modules,
     };
-    if db_ok && kv_ok {
+    if db_ok && kv_ok && modules_ok {
         response::ok(body)
     } else {
         let envelope = response::ResponseModel {
             code: 503,
             msg: fba_common::i18n::t_args(
                 "error-service-unavailable",
-                &[("what", up_list(db_ok, kv_ok).into())],
+                &[("what", up_list(db_ok, kv_ok, &body.modules).into())],
             ),
             data: body,
         };
@@ -74,7 +83,7 @@ pub async fn health(
     }
 }
 
-fn up_list(db_ok: bool, kv_ok: bool) -> String {
+fn up_list(db_ok: bool, kv_ok: bool, modules: &[HealthReport]) -> String {
     let mut down = Vec::new();
     if !db_ok {
         down.push("database");
@@ -82,5 +91,6 @@ fn up_list(db_ok: bool, kv_ok: bool) -> String {
     if !kv_ok {
         down.push("kv");
     }
+    down.extend(modules.iter().filter(|r| !r.ok).map(|r| r.name.as_str()));
     down.join(", ")
 }

@@ -4,8 +4,13 @@ use std::process::ExitCode;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let settings = match fba_core_conf::Settings::load() {
-        Ok(s) => s,
+    // The core's settings, then every module's section: one line and exit code 2 on the first
+    // invalid value.
+    let settings = match fba_core_conf::Settings::load()
+        .map_err(fba_server::bootstrap::BootstrapError::from)
+        .and_then(fba_server::bootstrap::prepare)
+    {
+        Ok((s, _)) => s,
         Err(e) => {
             eprintln!("fba-server: {e}");
             return ExitCode::from(2);

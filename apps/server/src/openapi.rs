@@ -4,16 +4,17 @@
 //! downloaded at build time.
 
 use actix_web::{HttpResponse, web};
+use fba_common::module::Modules;
 use fba_core_conf::ApiSettings;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// The API description: `/health` here, the admin core's routes from
-/// [`fba_admin::api::AdminApi`], and FBA's `HTTPBearer` security scheme.
+/// The server's own part of the API description: `/health` and FBA's `HTTPBearer` security
+/// scheme; the modules' documents are merged into it ([`document`]).
 #[derive(OpenApi)]
 #[openapi(
     paths(crate::health::health),
-    components(schemas(crate::health::Health)),
+    components(schemas(crate::health::Health, fba_common::module::HealthReport)),
     modifiers(&BearerScheme),
     tags((name = "health", description = "liveness of the server and its stores"))
 )]
@@ -39,10 +40,11 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The OpenAPI document with the configured title and description.
-pub fn document(api: &ApiSettings) -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of the server and every module, with the configured title and
+/// description.
+pub fn document(api: &ApiSettings, modules: &Modules) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(fba_admin::api::AdminApi::openapi());
+    doc.merge(modules.openapi());
     if api.v1_path != DEFAULT_V1_PATH {
         // The handlers are annotated under the default prefix; move them to the mounted one so
         // the paths (and the operation log's title lookup by pattern) match the routes.
@@ -73,8 +75,11 @@ pub struct BuiltDocument {
 
 impl BuiltDocument {
     /// Builds the document, returns it with the operation log's titles taken from it.
-    pub fn build(api: &ApiSettings) -> (Self, fba_common::middleware::opera_log::RouteTitles) {
-        let doc = document(api);
+    pub fn build(
+        api: &ApiSettings,
+        modules: &Modules,
+    ) -> (Self, fba_common::middleware::opera_log::RouteTitles) {
+        let doc = document(api, modules);
         let titles = fba_common::middleware::opera_log::RouteTitles::from_openapi(&doc);
         let json = if api.openapi_url.is_some() {
             serde_json::to_string(&doc).unwrap_or_else(|e| {

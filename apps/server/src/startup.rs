@@ -12,6 +12,7 @@ use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
 use fba_common::middleware::{BodyDeadline, RequestContext};
+use fba_common::module::{Module, RunningServices};
 use fba_core_conf::Settings;
 
 use crate::bootstrap::{self, BootstrapError};
@@ -42,30 +43,36 @@ pub struct Application {
     state: AppState,
     security: web::Data<fba_common::security::Security>,
     opera_log: OperaLogQueue,
+    services: RunningServices,
 }
 
 impl Application {
     /// Connects the stores, migrates (seeding a new database) and binds `SERVER_HOST:SERVER_PORT`
-    /// (port 0 picks a free one: see [`Application::port`]).
+    /// (port 0 picks a free one: see [`Application::port`]), with the modules this build
+    /// enables ([`crate::modules::enabled`]).
     ///
     /// # Errors
     /// [`StartupError`] when a store is unreachable, a migration fails or the port is taken.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        Self::build_with(settings, None).await
+        Self::build_with_modules(settings, Vec::new()).await
     }
 
-    /// Like [`Application::build`], with extra routes mounted beside fba's own (services that
-    /// embed fba-rs, and tests). They run behind the same middleware and error handling.
+    /// Like [`Application::build`], with `extra` modules after the enabled ones (services that
+    /// embed fba-rs, and tests): their routes run behind the same middleware and error
+    /// handling, their migrations, seeds, settings and services like the built-in ones'.
     ///
     /// # Errors
-    /// As [`Application::build`].
-    pub async fn build_with(
-        settings: Settings,
-        extra_routes: Option<RouteHook>,
+    /// As [`Application::build`]; also two modules sharing a name, or an invalid section of a
+    /// module's settings.
+    pub async fn build_with_modules(
+        mut settings: Settings,
+        extra: Vec<Arc<dyn Module>>,
     ) -> Result<Self, StartupError> {
+        let modules = crate::modules::with(extra).map_err(BootstrapError::from)?;
+        bootstrap::register_settings(&mut settings, &modules).map_err(BootstrapError::from)?;
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
-        let outcome = bootstrap::migrate(db.inner()).await?;
+        let outcome = bootstrap::migrate(db.inner(), &modules).await?;
         if outcome.applied > 0 || outcome.seeded {
             tracing::info!(
                 applied = outcome.applied,
@@ -77,24 +84,33 @@ impl Application {
         tracing::info!(
             database = %settings.database.redacted_url(),
             kv = kv.backend().as_str(),
+            modules = ?modules,
             "stores ready"
         );
         let ip_locator = IpLocator::from_settings(&settings.ip_location);
-        let state = bootstrap::app_state(Arc::clone(&settings), db, kv, ip_locator).await?;
+        let state =
+            bootstrap::app_state(Arc::clone(&settings), db, kv, ip_locator, modules.clone())
+                .await?;
         fba_common::datetime::set_timezone(settings.time.timezone);
-        let security = web::Data::new(bootstrap::security(&settings, &state.db, &state.kv).await?);
+        let security = web::Data::new(bootstrap::security(&state).await?);
         state
             .sessions
             .watch(&state.kv)
             .await
             .map_err(BootstrapError::from)?;
         // The operation log's queue and writer run beside the server; flushed when it stops.
-        let sink = fba_admin::service::opera_log::DbOperaLogSink::connect(state.clone())
+        let sink = modules
+            .opera_log_sink(&state)
             .await
-            .map_err(BootstrapError::from)?;
-        let opera_log = OperaLogQueue::start(&settings.opera_log, Arc::new(sink))?;
-        let (doc, titles) = crate::openapi::BuiltDocument::build(&settings.api);
+            .map_err(|e| BootstrapError::Module(e.to_string()))?
+            .ok_or(BootstrapError::Missing("the operation log's store"))?;
+        let opera_log = OperaLogQueue::start(&settings.opera_log, sink)?;
+        let (doc, titles) = crate::openapi::BuiltDocument::build(&settings.api, &modules);
         let opera_log_mw = OperaLog::new(&settings, opera_log.sender(), titles);
+        let services = modules
+            .start(&state)
+            .await
+            .map_err(|e| BootstrapError::Module(e.to_string()))?;
         let addr = settings.server.bind_addr();
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
             addr: addr.clone(),
@@ -104,21 +120,15 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
-        let server = run(
-            listener,
-            state.clone(),
-            security.clone(),
-            extra_routes,
-            opera_log_mw,
-            doc,
-        )
-        .map_err(|source| StartupError::Bind { addr, source })?;
+        let server = run(listener, state.clone(), security.clone(), opera_log_mw, doc)
+            .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
             state,
             security,
             opera_log,
+            services,
         })
     }
 
@@ -133,12 +143,14 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish within
-    /// `SERVER_SHUTDOWN_TIMEOUT` seconds) or until the server handle stops it.
+    /// `SERVER_SHUTDOWN_TIMEOUT` seconds) or until the server handle stops it; then stops the
+    /// modules' background services and flushes the operation log.
     ///
     /// # Errors
     /// The I/O error that ended serving.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.services.stop().await;
         // Every request that got a response has queued its row: write them all before exiting.
         self.opera_log.flush_and_stop().await;
         if let Some(ids) = &self.state.ids {
@@ -159,14 +171,10 @@ impl Application {
     }
 }
 
-/// Extra routes for [`Application::build_with`].
-pub type RouteHook = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
-
 fn run(
     listener: TcpListener,
     state: AppState,
     security: web::Data<fba_common::security::Security>,
-    extra_routes: Option<RouteHook>,
     opera_log: OperaLog,
     doc: crate::openapi::BuiltDocument,
 ) -> std::io::Result<Server> {
@@ -174,6 +182,7 @@ fn run(
     let shutdown_secs = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
     let max_connections = settings.server.max_connections;
+    let modules = state.modules.clone();
     let data = web::Data::new(state);
     let opera_log_stats = web::Data::new(opera_log.stats());
     let mut server = HttpServer::new(move || {
@@ -182,12 +191,7 @@ fn run(
             .app_data(data.clone())
             .app_data(opera_log_stats.clone())
             .app_data(security.clone())
-            .configure(|cfg| {
-                if let Some(hook) = &extra_routes {
-                    hook(cfg);
-                }
-                crate::routes::configure(cfg, s, &doc);
-            })
+            .configure(|cfg| crate::routes::configure(cfg, s, &modules, &doc))
             .default_service(web::to(fba_common::routing::not_found))
             .wrap(opera_log.clone())
             .wrap(BodyDeadline::new(Duration::from_secs(

@@ -9,14 +9,17 @@
 //! - [`service`]: business rules and transactions.
 //! - [`crud`]: queries on the entities.
 //! - [`model`]: the sea-orm entities of the admin tables created by `fba-migration`.
+//!
+//! [`module()`] is what the app mounts: the admin core behind the `fba_common::module::Module`
+//! seam (routes, OpenAPI, migrations and seed, data-permission models, the auth store and
+//! the operation-log sink).
 
 pub mod api;
 pub mod crud;
 pub mod model;
+mod module;
 pub mod schema;
+pub mod seed;
 pub mod service;
 
-/// Registers the admin core's routes on `cfg`.
-pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-    api::configure(cfg);
-}
+pub use module::{AdminModule, module};

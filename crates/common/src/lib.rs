@@ -8,9 +8,12 @@
 //! - [`i18n`]: Fluent messages in `zh-CN` / `en-US`;
 //! - [`scope`], [`context`], [`middleware`]: trace id, language, client facts, access log;
 //! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`];
-//! - [`kv_keys`]: every Kv key name and pub/sub channel (FBA's Redis layout).
+//! - [`kv_keys`]: every Kv key name and pub/sub channel (FBA's Redis layout);
+//! - [`module`]: the [`module::Module`] seam every domain crate plugs into the app through, and
+//!   [`data_model`]: the tables data rules may filter.
 
 pub mod context;
+pub mod data_model;
 pub mod datetime;
 pub mod error;
 pub mod extract;
@@ -18,12 +21,16 @@ pub mod i18n;
 pub mod ip_location;
 pub mod kv_keys;
 pub mod middleware;
+pub mod module;
+pub mod openapi;
 pub mod pagination;
 pub mod response;
 pub mod routing;
 pub mod scope;
 pub mod security;
 pub mod state;
+pub mod tree;
+pub mod validate;
 
 pub use error::{AppError, AppResult, FieldError};
 pub use state::AppState;

@@ -6,6 +6,7 @@ use fba_core_conf::Settings;
 use fba_db::{Db, SharedKv, SnowflakeGenerator};
 
 use crate::ip_location::IpLocator;
+use crate::module::Modules;
 use crate::security::SessionCache;
 
 /// Settings, the database pool and the Kv store of one app.
@@ -26,6 +27,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// Country, region and city of client ips (`IP_LOCATION_*`, see [`IpLocator`]).
     pub ip_locator: Arc<IpLocator>,
+    /// The modules the app is made of (their data-permission models, names).
+    pub modules: Modules,
 }
 
 /// In-process cache slots tagged with a generation: a slot is valid while its generation equals

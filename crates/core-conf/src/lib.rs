@@ -11,11 +11,13 @@
 //! This crate owns parsing and validation only: it opens no connections and starts nothing.
 
 mod error;
+mod sections;
 mod settings;
 mod source;
 
 pub use error::ConfigError;
 pub use secrecy::{ExposeSecret, SecretString};
+pub use sections::{Section, Sections};
 pub use settings::*;
 pub use source::Source;
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{ConfigError, EXAMPLE_TOKEN_SECRET_KEY, Source};
+use crate::{ConfigError, EXAMPLE_TOKEN_SECRET_KEY, Section, Sections, Source};
 
 /// Every setting of an fba-rs process.
 #[derive(Debug, Clone)]
@@ -57,6 +57,9 @@ pub struct Settings {
     pub ip_location: IpLocationSettings,
     /// RBAC mode.
     pub rbac: RbacSettings,
+    /// The sections other crates own ([`Section`]), registered at start-up by their modules,
+    /// and the raw source they are parsed from.
+    pub sections: Sections,
 }
 
 /// The deployment environment.
@@ -677,7 +680,14 @@ impl Settings {
                 role_menu_mode: src.bool("RBAC_ROLE_MENU_MODE", true)?,
                 role_menu_exclude: src.list("RBAC_ROLE_MENU_EXCLUDE", &[]),
             },
+            sections: Sections::new(src.clone()),
         })
+    }
+
+    /// Section `T` of another crate, when its module registered it at start-up
+    /// ([`Sections::register`]).
+    pub fn section<T: Section>(&self) -> Option<&T> {
+        self.sections.get::<T>()
     }
 }
 

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod login_log;
 mod menu_role;
+mod module_seam;
 mod monitor;
 mod no_permission;
 mod opera_log;

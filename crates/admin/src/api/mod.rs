@@ -8,7 +8,6 @@
 //! and `ErrorResponseModel` for each 4xx it can answer; [`AdminApi`] collects them for the
 //! server's document.
 
-mod doc;
 pub mod v1;
 
 /// Registers the admin core's routes on `cfg` (mounted under `FASTAPI_API_V1_PATH`).

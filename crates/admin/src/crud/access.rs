@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use fba_common::security::{
     CurrentUser, UserDataRule, UserDataScope, UserDept, UserMenu, UserRole,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use fba_db::Repository;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::model::{
     sys_data_rule, sys_data_scope, sys_data_scope_rule, sys_dept, sys_menu, sys_role,
-    sys_role_data_scope, sys_role_menu, sys_user_role,
+    sys_role_data_scope, sys_role_menu, sys_user, sys_user_role,
 };
 
 /// The user with dept, roles, the roles' menus and data scopes with rules — FBA's
@@ -23,20 +24,20 @@ pub async fn load_current_user<C: ConnectionTrait>(
     db: &C,
     id: i64,
 ) -> Result<Option<CurrentUser>, DbErr> {
-    let Some(user) = super::user::get(db, id).await? else {
+    let Some(user) = sys_user::Entity::get(db, id).await? else {
         return Ok(None);
     };
     let dept = match user.dept_id {
-        Some(dept_id) => sys_dept::Entity::find_by_id(dept_id).one(db).await?,
+        Some(dept_id) => sys_dept::Entity::get(db, dept_id).await?,
         None => None,
     };
-    let role_ids: Vec<i64> = sys_user_role::Entity::find()
-        .filter(sys_user_role::Column::UserId.eq(id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.role_id)
-        .collect();
+    let role_ids = sys_user_role::Entity::linked_ids(
+        db,
+        sys_user_role::Column::RoleId,
+        sys_user_role::Column::UserId,
+        &[id],
+    )
+    .await?;
     let roles = if role_ids.is_empty() {
         Vec::new()
     } else {
@@ -69,60 +70,32 @@ pub async fn load_current_user<C: ConnectionTrait>(
 }
 
 async fn load_roles<C: ConnectionTrait>(db: &C, role_ids: &[i64]) -> Result<Vec<UserRole>, DbErr> {
-    let roles = sys_role::Entity::find()
-        .filter(sys_role::Column::Id.is_in(role_ids.iter().copied()))
-        .order_by_asc(sys_role::Column::Id)
-        .all(db)
-        .await?;
-    let role_menus = sys_role_menu::Entity::find()
-        .filter(sys_role_menu::Column::RoleId.is_in(role_ids.iter().copied()))
-        .all(db)
-        .await?;
+    let roles = sys_role::Entity::get_many(db, role_ids).await?;
+    let role_menus =
+        sys_role_menu::Entity::list_where_in(db, sys_role_menu::Column::RoleId, role_ids).await?;
     let menu_ids: Vec<i64> = role_menus.iter().map(|rm| rm.menu_id).collect();
-    let menus: HashMap<i64, sys_menu::Model> = if menu_ids.is_empty() {
-        HashMap::new()
-    } else {
-        sys_menu::Entity::find()
-            .filter(sys_menu::Column::Id.is_in(menu_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect()
-    };
-    let role_scopes = sys_role_data_scope::Entity::find()
-        .filter(sys_role_data_scope::Column::RoleId.is_in(role_ids.iter().copied()))
-        .all(db)
-        .await?;
+    let menus = by_id(sys_menu::Entity::get_many(db, &menu_ids).await?, |m| m.id);
+    let role_scopes = sys_role_data_scope::Entity::list_where_in(
+        db,
+        sys_role_data_scope::Column::RoleId,
+        role_ids,
+    )
+    .await?;
     let scope_ids: Vec<i64> = role_scopes.iter().map(|rs| rs.data_scope_id).collect();
-    let (scopes, scope_rules, rules) = if scope_ids.is_empty() {
-        (HashMap::new(), Vec::new(), HashMap::new())
-    } else {
-        let scopes: HashMap<i64, sys_data_scope::Model> = sys_data_scope::Entity::find()
-            .filter(sys_data_scope::Column::Id.is_in(scope_ids.iter().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
-        let scope_rules = sys_data_scope_rule::Entity::find()
-            .filter(sys_data_scope_rule::Column::DataScopeId.is_in(scope_ids))
-            .all(db)
-            .await?;
-        let rule_ids: Vec<i64> = scope_rules.iter().map(|sr| sr.data_rule_id).collect();
-        let rules: HashMap<i64, sys_data_rule::Model> = if rule_ids.is_empty() {
-            HashMap::new()
-        } else {
-            sys_data_rule::Entity::find()
-                .filter(sys_data_rule::Column::Id.is_in(rule_ids))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, r))
-                .collect()
-        };
-        (scopes, scope_rules, rules)
-    };
+    let scopes = by_id(
+        sys_data_scope::Entity::get_many(db, &scope_ids).await?,
+        |s| s.id,
+    );
+    let scope_rules = sys_data_scope_rule::Entity::list_where_in(
+        db,
+        sys_data_scope_rule::Column::DataScopeId,
+        &scope_ids,
+    )
+    .await?;
+    let rule_ids: Vec<i64> = scope_rules.iter().map(|sr| sr.data_rule_id).collect();
+    let rules = by_id(sys_data_rule::Entity::get_many(db, &rule_ids).await?, |r| {
+        r.id
+    });
     Ok(roles
         .into_iter()
         .map(|role| {
@@ -173,6 +146,11 @@ async fn load_roles<C: ConnectionTrait>(db: &C, role_ids: &[i64]) -> Result<Vec<
         .collect())
 }
 
+/// `models` keyed by id.
+fn by_id<M>(models: Vec<M>, id: impl Fn(&M) -> i64) -> HashMap<i64, M> {
+    models.into_iter().map(|m| (id(&m), m)).collect()
+}
+
 /// `(role id, permission code)` for every enabled menu with perms of every enabled role.
 ///
 /// # Errors
@@ -188,10 +166,8 @@ pub async fn role_permissions<C: ConnectionTrait>(db: &C) -> Result<Vec<(i64, St
     if roles.is_empty() {
         return Ok(Vec::new());
     }
-    let links = sys_role_menu::Entity::find()
-        .filter(sys_role_menu::Column::RoleId.is_in(roles))
-        .all(db)
-        .await?;
+    let links =
+        sys_role_menu::Entity::list_where_in(db, sys_role_menu::Column::RoleId, &roles).await?;
     let menus: HashMap<i64, String> = sys_menu::Entity::find()
         .filter(sys_menu::Column::Status.eq(1))
         .filter(sys_menu::Column::Perms.is_not_null())
@@ -239,7 +215,3 @@ pub async fn all_menu_codes<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, D
     codes.dedup();
     Ok(codes)
 }
-
-// ---------------------------------------------------------------------------------------------
-// User management (`/sys/users`): lists, relations, writes.
-// ---------------------------------------------------------------------------------------------

@@ -1,51 +1,15 @@
 //! Queries on `sys_data_rule` and its scope links (`sys_data_scope_rule`), plus the users a
-//! rule reaches through scopes and roles.
+//! rule reaches through scopes and roles. Get, list and ids are [`Repository`]'s.
 
 use chrono::Utc;
+use fba_db::Repository;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder,
 };
 
-use super::common;
 use crate::model::{sys_data_rule, sys_data_scope_rule};
 use crate::schema::data_rule::{DataRuleFilter, ValidDataRule};
-
-/// The rule with `id`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    id: i64,
-) -> Result<Option<sys_data_rule::Model>, DbErr> {
-    sys_data_rule::Entity::find_by_id(id).one(db).await
-}
-
-/// The rule named exactly `name`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get_by_name<C: ConnectionTrait>(
-    db: &C,
-    name: &str,
-) -> Result<Option<sys_data_rule::Model>, DbErr> {
-    sys_data_rule::Entity::find()
-        .filter(sys_data_rule::Column::Name.eq(name))
-        .one(db)
-        .await
-}
-
-/// Every rule, in id order.
-///
-/// # Errors
-/// A database failure.
-pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<sys_data_rule::Model>, DbErr> {
-    sys_data_rule::Entity::find()
-        .order_by_asc(sys_data_rule::Column::Id)
-        .all(db)
-        .await
-}
 
 /// One page of the rules matching `filter` (id order) and the total count; `offset` `None` is
 /// a page past any table (no items).
@@ -62,15 +26,21 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(name) = &filter.name {
         q = q.filter(sys_data_rule::Column::Name.contains(name.as_str()));
     }
-    common::paginate(db, q.order_by_asc(sys_data_rule::Column::Id), offset, limit).await
+    let q = q.order_by_asc(sys_data_rule::Column::Id);
+    sys_data_rule::Entity::page(db, q, offset, limit).await
 }
 
-/// Which of `ids` are existing rules.
-///
-/// # Errors
-/// A database failure.
-pub async fn existing_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    common::existing_ids::<sys_data_rule::Entity, _>(db, sys_data_rule::Column::Id, ids).await
+/// The columns of a rule that its body sets (the others `NotSet`).
+fn fields(rule: &ValidDataRule) -> sys_data_rule::ActiveModel {
+    sys_data_rule::ActiveModel {
+        name: Set(rule.name.clone()),
+        model: Set(rule.model.clone()),
+        column: Set(rule.column.clone()),
+        operator: Set(rule.operator),
+        expression: Set(rule.expression),
+        value: Set(rule.value.clone()),
+        ..Default::default()
+    }
 }
 
 /// Inserts a rule; `id` is the snowflake id when the app assigns ids.
@@ -84,14 +54,9 @@ pub async fn create<C: ConnectionTrait>(
 ) -> Result<sys_data_rule::Model, DbErr> {
     sys_data_rule::ActiveModel {
         id: id.map_or(NotSet, Set),
-        name: Set(rule.name.clone()),
-        model: Set(rule.model.clone()),
-        column: Set(rule.column.clone()),
-        operator: Set(rule.operator),
-        expression: Set(rule.expression),
-        value: Set(rule.value.clone()),
         created_time: Set(Utc::now()),
         updated_time: Set(None),
+        ..fields(rule)
     }
     .insert(db)
     .await
@@ -107,16 +72,10 @@ pub async fn update<C: ConnectionTrait>(
     rule: &ValidDataRule,
 ) -> Result<u64, DbErr> {
     let am = sys_data_rule::ActiveModel {
-        name: Set(rule.name.clone()),
-        model: Set(rule.model.clone()),
-        column: Set(rule.column.clone()),
-        operator: Set(rule.operator),
-        expression: Set(rule.expression),
-        value: Set(rule.value.clone()),
         updated_time: Set(Some(Utc::now())),
-        ..Default::default()
+        ..fields(rule)
     };
-    common::update_by_id(db, sys_data_rule::Column::Id, id, am).await
+    sys_data_rule::Entity::update_by_id(db, id, am).await
 }
 
 /// Deletes the rules `ids` and their scope links; returns the number of rules deleted.
@@ -124,16 +83,9 @@ pub async fn update<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn delete_many<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<u64, DbErr> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    common::delete_where_in::<sys_data_scope_rule::Entity, _>(
-        db,
-        sys_data_scope_rule::Column::DataRuleId,
-        ids,
-    )
-    .await?;
-    common::delete_where_in::<sys_data_rule::Entity, _>(db, sys_data_rule::Column::Id, ids).await
+    sys_data_scope_rule::Entity::delete_where_in(db, sys_data_scope_rule::Column::DataRuleId, ids)
+        .await?;
+    sys_data_rule::Entity::delete_ids(db, ids).await
 }
 
 /// Ids of the data scopes containing any of the rules `ids` (distinct).
@@ -144,7 +96,7 @@ pub async fn scope_ids_by_rules<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
 ) -> Result<Vec<i64>, DbErr> {
-    common::linked_ids::<sys_data_scope_rule::Entity, _>(
+    sys_data_scope_rule::Entity::linked_ids(
         db,
         sys_data_scope_rule::Column::DataScopeId,
         sys_data_scope_rule::Column::DataRuleId,

@@ -1,24 +1,28 @@
 //! Queries on `sys_dept` (and the users of a department). Departments with `del_flag = true`
-//! are deleted: every query here ignores them.
+//! are deleted: every query here ignores them. (The [`fba_db::Repository`] methods do not: a
+//! user's detail shows its department whatever its flag.)
 
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
     ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 
 use crate::model::{sys_dept, sys_user};
 use crate::schema::dept::{DeptFilter, ValidDept};
 
-/// The department with `id`, unless deleted.
+/// The departments not deleted.
+fn live() -> Select<sys_dept::Entity> {
+    sys_dept::Entity::find().filter(sys_dept::Column::DelFlag.eq(false))
+}
+
+/// The department with `id`, unless deleted (FBA's `dept_dao.get`).
 ///
 /// # Errors
 /// A database failure.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<sys_dept::Model>, DbErr> {
-    sys_dept::Entity::find_by_id(id)
-        .filter(sys_dept::Column::DelFlag.eq(false))
-        .one(db)
-        .await
+    live().filter(sys_dept::Column::Id.eq(id)).one(db).await
 }
 
 /// The department named exactly `name`, among those not deleted.
@@ -29,11 +33,7 @@ pub async fn get_by_name<C: ConnectionTrait>(
     db: &C,
     name: &str,
 ) -> Result<Option<sys_dept::Model>, DbErr> {
-    sys_dept::Entity::find()
-        .filter(sys_dept::Column::Name.eq(name))
-        .filter(sys_dept::Column::DelFlag.eq(false))
-        .one(db)
-        .await
+    live().filter(sys_dept::Column::Name.eq(name)).one(db).await
 }
 
 /// The departments not deleted that match `filter` and the data-permission condition
@@ -46,7 +46,7 @@ pub async fn list<C: ConnectionTrait>(
     filter: &DeptFilter,
     data_filter: Condition,
 ) -> Result<Vec<sys_dept::Model>, DbErr> {
-    let mut q = sys_dept::Entity::find().filter(sys_dept::Column::DelFlag.eq(false));
+    let mut q = live();
     if let Some(name) = &filter.name {
         q = q.filter(sys_dept::Column::Name.contains(name.as_str()));
     }
@@ -71,14 +71,27 @@ pub async fn list<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn parent_links<C: ConnectionTrait>(db: &C) -> Result<Vec<(i64, Option<i64>)>, DbErr> {
-    sys_dept::Entity::find()
+    live()
         .select_only()
         .column(sys_dept::Column::Id)
         .column(sys_dept::Column::ParentId)
-        .filter(sys_dept::Column::DelFlag.eq(false))
         .into_tuple::<(i64, Option<i64>)>()
         .all(db)
         .await
+}
+
+/// The columns of a department that its body sets (the others `NotSet`).
+fn fields(dept: &ValidDept) -> sys_dept::ActiveModel {
+    sys_dept::ActiveModel {
+        name: Set(dept.name.clone()),
+        sort: Set(dept.sort),
+        leader: Set(dept.leader.clone()),
+        phone: Set(dept.phone.clone()),
+        email: Set(dept.email.clone()),
+        status: Set(dept.status),
+        parent_id: Set(dept.parent_id),
+        ..Default::default()
+    }
 }
 
 /// Inserts a department; `id` is the snowflake id when the app assigns ids.
@@ -92,16 +105,10 @@ pub async fn create<C: ConnectionTrait>(
 ) -> Result<sys_dept::Model, DbErr> {
     sys_dept::ActiveModel {
         id: id.map_or(NotSet, Set),
-        name: Set(dept.name.clone()),
-        sort: Set(dept.sort),
-        leader: Set(dept.leader.clone()),
-        phone: Set(dept.phone.clone()),
-        email: Set(dept.email.clone()),
-        status: Set(dept.status),
         del_flag: Set(false),
-        parent_id: Set(dept.parent_id),
         created_time: Set(Utc::now()),
         updated_time: Set(None),
+        ..fields(dept)
     }
     .insert(db)
     .await
@@ -112,24 +119,7 @@ pub async fn create<C: ConnectionTrait>(
 /// # Errors
 /// A database failure.
 pub async fn update<C: ConnectionTrait>(db: &C, id: i64, dept: &ValidDept) -> Result<u64, DbErr> {
-    let am = sys_dept::ActiveModel {
-        name: Set(dept.name.clone()),
-        sort: Set(dept.sort),
-        leader: Set(dept.leader.clone()),
-        phone: Set(dept.phone.clone()),
-        email: Set(dept.email.clone()),
-        status: Set(dept.status),
-        parent_id: Set(dept.parent_id),
-        updated_time: Set(Some(Utc::now())),
-        ..Default::default()
-    };
-    let res = sys_dept::Entity::update_many()
-        .set(am)
-        .filter(sys_dept::Column::Id.eq(id))
-        .filter(sys_dept::Column::DelFlag.eq(false))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    update_live(db, id, fields(dept)).await
 }
 
 /// Marks department `id` deleted (`del_flag = true`); returns the rows changed.
@@ -139,11 +129,21 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, dept: &ValidDept) -> Re
 pub async fn soft_delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbErr> {
     let am = sys_dept::ActiveModel {
         del_flag: Set(true),
-        updated_time: Set(Some(Utc::now())),
         ..Default::default()
     };
+    update_live(db, id, am).await
+}
+
+/// Sets the columns `changes` holds, and `updated_time`, on department `id` unless deleted;
+/// returns the rows changed.
+async fn update_live<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    mut changes: sys_dept::ActiveModel,
+) -> Result<u64, DbErr> {
+    changes.updated_time = Set(Some(Utc::now()));
     let res = sys_dept::Entity::update_many()
-        .set(am)
+        .set(changes)
         .filter(sys_dept::Column::Id.eq(id))
         .filter(sys_dept::Column::DelFlag.eq(false))
         .exec(db)
@@ -156,9 +156,8 @@ pub async fn soft_delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbE
 /// # Errors
 /// A database failure.
 pub async fn has_children<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
-    Ok(sys_dept::Entity::find()
+    Ok(live()
         .filter(sys_dept::Column::ParentId.eq(id))
-        .filter(sys_dept::Column::DelFlag.eq(false))
         .count(db)
         .await?
         > 0)

@@ -1,7 +1,9 @@
 //! Queries on `sys_menu` (and the `sys_role_menu` rows that point at a menu). Lists are ordered
-//! `sort ASC, id ASC` so ties come back the same on every database.
+//! `sort ASC, id ASC` so ties come back the same on every database. Get and ids are
+//! [`Repository`]'s.
 
 use chrono::Utc;
+use fba_db::Repository;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,14 +14,6 @@ use crate::schema::menu::{MENU_TYPE_BUTTON, MenuFilter, ValidMenu};
 
 /// Menu types shown in the sidebar: directory, menu, embedded page, external link.
 pub const SIDEBAR_TYPES: [i32; 4] = [0, 1, 3, 4];
-
-/// The menu with `id`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<sys_menu::Model>, DbErr> {
-    sys_menu::Entity::find_by_id(id).one(db).await
-}
 
 /// A non-button menu titled exactly `title` (FBA's title-uniqueness rule ignores buttons).
 ///
@@ -77,14 +71,6 @@ pub async fn sidebar<C: ConnectionTrait>(
         .order_by_asc(sys_menu::Column::Id)
         .all(db)
         .await
-}
-
-/// Which of `ids` exist.
-///
-/// # Errors
-/// A database failure.
-pub async fn existing_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    super::common::existing_ids::<sys_menu::Entity, _>(db, sys_menu::Column::Id, ids).await
 }
 
 /// Whether a menu has `parent_id` = `id`.
@@ -162,7 +148,7 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, menu: &ValidMenu) -> Re
         ..Default::default()
     };
     apply(&mut am, menu);
-    super::common::update_by_id(db, sys_menu::Column::Id, id, am).await
+    sys_menu::Entity::update_by_id(db, id, am).await
 }
 
 /// Deletes menu `id` and its `sys_role_menu` rows; returns the number of menus deleted.
@@ -170,15 +156,8 @@ pub async fn update<C: ConnectionTrait>(db: &C, id: i64, menu: &ValidMenu) -> Re
 /// # Errors
 /// A database failure.
 pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbErr> {
-    sys_role_menu::Entity::delete_many()
-        .filter(sys_role_menu::Column::MenuId.eq(id))
-        .exec(db)
-        .await?;
-    let res = sys_menu::Entity::delete_many()
-        .filter(sys_menu::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
+    sys_role_menu::Entity::delete_where_in(db, sys_role_menu::Column::MenuId, &[id]).await?;
+    sys_menu::Entity::delete_ids(db, &[id]).await
 }
 
 /// Ids of the users holding a role that grants menu `menu_id` (distinct).
@@ -186,13 +165,12 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, DbErr> {
 /// # Errors
 /// A database failure.
 pub async fn user_ids_by_menu<C: ConnectionTrait>(db: &C, menu_id: i64) -> Result<Vec<i64>, DbErr> {
-    let role_ids: Vec<i64> = sys_role_menu::Entity::find()
-        .select_only()
-        .column(sys_role_menu::Column::RoleId)
-        .filter(sys_role_menu::Column::MenuId.eq(menu_id))
-        .distinct()
-        .into_tuple::<i64>()
-        .all(db)
-        .await?;
+    let role_ids = sys_role_menu::Entity::linked_ids(
+        db,
+        sys_role_menu::Column::RoleId,
+        sys_role_menu::Column::MenuId,
+        &[menu_id],
+    )
+    .await?;
     super::role::user_ids_by_roles(db, &role_ids).await
 }

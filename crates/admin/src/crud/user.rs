@@ -1,10 +1,13 @@
-//! Queries on `sys_user` for user management: the filtered page, the users' depts and roles,
-//! inserts, column updates, role replacement and delete. What authentication and RBAC read
-//! (the current user with its relations, the policy rows) lives in [`super::access`].
+//! Queries on `sys_user` for user management: the filtered page, the users' roles, inserts,
+//! column updates and delete. Get (by id, username or e-mail) and role replacement are
+//! [`Repository`]'s. What authentication and RBAC read (the current user with its relations,
+//! the policy rows) lives in [`super::access`].
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use fba_db::Repository;
+use fba_db::repo::{group_links, total_from_page};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -14,28 +17,6 @@ use sea_orm::{
 
 use crate::model::{sys_dept, sys_role, sys_user, sys_user_password_history, sys_user_role};
 use crate::schema::user_admin::{UserFilter, ValidUserUpdate};
-
-/// The user with `id`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<sys_user::Model>, DbErr> {
-    sys_user::Entity::find_by_id(id).one(db).await
-}
-
-/// The user named `username`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get_by_username<C: ConnectionTrait>(
-    db: &C,
-    username: &str,
-) -> Result<Option<sys_user::Model>, DbErr> {
-    sys_user::Entity::find()
-        .filter(sys_user::Column::Username.eq(username))
-        .one(db)
-        .await
-}
 
 /// A user of a page with its department and roles (each role once, by id).
 pub type UserRow = (
@@ -117,7 +98,7 @@ pub async fn page<C: ConnectionTrait>(
             }
         }
     }
-    let total = match super::common::total_from_page(users.len(), offset, limit) {
+    let total = match total_from_page(users.len(), offset, limit) {
         Some(total) => total,
         None => filtered(filter).count(db).await?,
     };
@@ -151,48 +132,6 @@ fn filtered(filter: &UserFilter) -> Select<sys_user::Entity> {
     q
 }
 
-/// The user with e-mail `email`.
-///
-/// # Errors
-/// A database failure.
-pub async fn get_by_email<C: ConnectionTrait>(
-    db: &C,
-    email: &str,
-) -> Result<Option<sys_user::Model>, DbErr> {
-    sys_user::Entity::find()
-        .filter(sys_user::Column::Email.eq(email))
-        .one(db)
-        .await
-}
-
-/// The department `id` whatever its `del_flag` (what a user's detail shows).
-///
-/// # Errors
-/// A database failure.
-pub async fn dept<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<sys_dept::Model>, DbErr> {
-    sys_dept::Entity::find_by_id(id).one(db).await
-}
-
-/// Whether department `id` exists and is not deleted (FBA's `dept_dao.get`).
-///
-/// # Errors
-/// A database failure.
-pub async fn live_dept_exists<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
-    Ok(sys_dept::Entity::find_by_id(id)
-        .filter(sys_dept::Column::DelFlag.eq(false))
-        .count(db)
-        .await?
-        > 0)
-}
-
-/// Which of `ids` are existing roles.
-///
-/// # Errors
-/// A database failure.
-pub async fn existing_role_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
-    super::common::existing_ids::<sys_role::Entity, _>(db, sys_role::Column::Id, ids).await
-}
-
 /// The existing roles of each of `user_ids` (each list in role id order, no repeats), keyed
 /// by user id; users without roles are absent.
 ///
@@ -217,7 +156,7 @@ pub async fn roles_by_users<C: ConnectionTrait>(
         .filter_map(|(_, role)| role)
         .map(|r| (r.id, r))
         .collect();
-    Ok(super::common::group_links(links, &roles, |r| r.id))
+    Ok(group_links(links, &roles, |r| r.id))
 }
 
 /// The columns of a new `sys_user` row that the caller decides.
@@ -298,11 +237,11 @@ pub async fn update_columns<C: ConnectionTrait>(
     mut changes: sys_user::ActiveModel,
 ) -> Result<u64, DbErr> {
     changes.updated_time = ActiveValue::Set(Some(Utc::now()));
-    super::common::update_by_id(db, sys_user::Column::Id, user_id, changes).await
+    sys_user::Entity::update_by_id(db, user_id, changes).await
 }
 
 /// Applies FBA's `UpdateUserParam` to user `user_id` (optional columns only when given); the
-/// rows updated. The roles are replaced separately ([`replace_roles`]).
+/// rows updated. The roles are replaced separately ([`Repository::replace_links`]).
 ///
 /// # Errors
 /// A database failure.
@@ -347,46 +286,18 @@ pub async fn set_password<C: ConnectionTrait>(
     update_columns(db, user_id, changes).await
 }
 
-/// Replaces the roles of user `user_id` with `role_ids` (repeats dropped).
-///
-/// # Errors
-/// A database failure.
-pub async fn replace_roles<C: ConnectionTrait>(
-    db: &C,
-    user_id: i64,
-    role_ids: &[i64],
-) -> Result<(), DbErr> {
-    super::common::replace_links::<sys_user::Entity, _, _>(
-        db,
-        sys_user::Column::Id,
-        sys_user_role::Column::UserId,
-        user_id,
-        role_ids,
-        |user_id, role_id| sys_user_role::ActiveModel {
-            id: ActiveValue::NotSet,
-            user_id: ActiveValue::Set(user_id),
-            role_id: ActiveValue::Set(role_id),
-        },
-    )
-    .await
-}
-
 /// Deletes user `user_id` with its role links and password history; the users deleted.
 ///
 /// # Errors
 /// A database failure.
 pub async fn delete<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
-    sys_user_role::Entity::delete_many()
-        .filter(sys_user_role::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
-    sys_user_password_history::Entity::delete_many()
-        .filter(sys_user_password_history::Column::UserId.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(sys_user::Entity::delete_many()
-        .filter(sys_user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?
-        .rows_affected)
+    let user = [user_id];
+    sys_user_role::Entity::delete_where_in(db, sys_user_role::Column::UserId, &user).await?;
+    sys_user_password_history::Entity::delete_where_in(
+        db,
+        sys_user_password_history::Column::UserId,
+        &user,
+    )
+    .await?;
+    sys_user::Entity::delete_ids(db, &user).await
 }

@@ -12,10 +12,10 @@
 use chrono::{DateTime, Utc};
 use fba_common::AppError;
 use fba_common::extract::FieldErrors;
+use fba_common::validate::{body_loc, check_text, id_list, int_enum};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::menu::{body_loc, check_text, id_list, int_enum};
 use crate::model::sys_data_rule;
 
 /// Longest `name` (`VARCHAR(512)`).

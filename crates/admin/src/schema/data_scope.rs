@@ -10,11 +10,11 @@
 use chrono::{DateTime, Utc};
 use fba_common::AppError;
 use fba_common::extract::FieldErrors;
+use fba_common::validate::{body_loc, check_text, id_list, int_filter, status_type};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::data_rule::DataRuleDetail;
-use super::menu::{body_loc, check_text, id_list, int_filter, status_type};
 use crate::model::sys_data_scope;
 
 /// Longest `name` (`VARCHAR(64)`).

@@ -9,11 +9,11 @@
 
 use chrono::{DateTime, Utc};
 use fba_common::extract::FieldErrors;
+use fba_common::validate::{body_loc, check_text, int_filter, lax_int, lax_opt_id, status_type};
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::menu::{body_loc, check_text, int_filter, lax_int, lax_opt_id, status_type};
 use super::phone::check_phone;
 use super::user_me::normalise_email;
 use crate::model::sys_dept;

@@ -27,12 +27,12 @@ pub struct DeleteLoginLogParam {
 }
 
 impl DeleteLoginLogParam {
-    /// The ids (JSON integers or numeric strings), at most [`crate::schema::menu::MAX_IDS`].
+    /// The ids (JSON integers or numeric strings), at most [`fba_common::validate::MAX_IDS`].
     ///
     /// # Errors
     /// 422 when `pks` is not such a list.
     pub fn parse(self) -> Result<Vec<i64>, fba_common::AppError> {
-        crate::schema::menu::id_list("pks", &self.pks)
+        fba_common::validate::id_list("pks", &self.pks)
     }
 }
 

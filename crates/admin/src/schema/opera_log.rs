@@ -2,12 +2,12 @@
 //! delete body.
 
 use chrono::{DateTime, Utc};
+use fba_common::validate::{id_list, int_filter, text_filter};
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::model::sys_opera_log;
-use crate::schema::menu::{id_list, int_filter, text_filter};
 
 /// Query of `GET /logs/opera` as received (`page`/`size` are read by `PageParams`).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

@@ -9,14 +9,13 @@
 
 use chrono::{DateTime, Utc};
 use fba_common::extract::FieldErrors;
+use fba_common::validate::{body_loc, check_text, id_list, int_filter, status_type, text_filter};
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::data_scope::DataScopeWithRules;
-use super::menu::{
-    MenuDetail, body_loc, check_text, id_list, int_filter, status_type, text_filter,
-};
+use super::menu::MenuDetail;
 use crate::model::sys_role;
 
 /// Longest role name (`sys_role.name` is `VARCHAR(32)`).

@@ -11,12 +11,14 @@
 
 use fba_common::extract::FieldErrors;
 use fba_common::i18n::t;
+use fba_common::validate::{
+    body_loc, check_text, id_list, int_filter, lax_id, lax_int, text_filter,
+};
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use super::dept::DeptDetail;
-use super::menu::{body_loc, check_text, id_list, int_filter, lax_id, lax_int, text_filter};
 use super::role::RoleWithRelation;
 use super::user::UserInfo;
 use super::user_me::{AvatarParam, EmailParam, PASSWORD_FIELD_MAX_CHARS};

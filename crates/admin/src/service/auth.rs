@@ -17,10 +17,10 @@ use fba_common::context::ClientInfo;
 use fba_common::i18n::{t, t_args};
 use fba_common::security::{AuthContext, IssuedToken, Security, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::crud;
 use crate::model::sys_user;
 use crate::schema::auth::{LoginParam, LoginToken, NewToken};
 use crate::schema::user::UserInfo;
@@ -263,7 +263,7 @@ async fn verify_credentials(
     password: &str,
     user_uuid: &mut Option<String>,
 ) -> AppResult<(sys_user::Model, Option<i64>)> {
-    let user = crud::user::get_by_username(&state.db, username)
+    let user = sys_user::Entity::get_by(&state.db, sys_user::Column::Username, username)
         .await?
         .ok_or_else(|| AppError::NotFound(t(BAD_CREDENTIALS)))?;
     *user_uuid = Some(user.uuid.clone());
@@ -513,7 +513,7 @@ pub async fn refresh(
     let user_id = claims
         .user_id()
         .map_err(|e| AppError::Unauthorized(e.message()))?;
-    let user = crud::user::get(&state.db, user_id)
+    let user = sys_user::Entity::get(&state.db, user_id)
         .await?
         .ok_or_else(|| AppError::NotFound(t("error-user-not-found")))?;
     if user.status == 0 {

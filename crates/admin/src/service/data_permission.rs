@@ -70,63 +70,10 @@ mod operator {
     pub const OR: i32 = 1;
 }
 
-/// The type a rule value is cast to for a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// `INTEGER` (`i32`).
-    Int,
-    /// `BIGINT` (`i64`).
-    BigInt,
-    /// `FLOAT`/`DOUBLE` (`f64`).
-    Float,
-    /// `BOOLEAN`.
-    Bool,
-    /// `VARCHAR`/`TEXT`.
-    Text,
-    /// `TIMESTAMPTZ`/`DATETIME`.
-    DateTime,
-    /// `JSON`: no rule value compares with it (the rule matches nothing).
-    Json,
-    /// `BYTEA`/`BLOB`: no rule value compares with it (the rule matches nothing).
-    Binary,
-}
-
-/// One column of a [`DataModel`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModelColumn {
-    /// Column name.
-    pub key: &'static str,
-    /// FBA's column comment (`None` where FBA has none).
-    pub comment: Option<&'static str>,
-    /// Its type.
-    pub kind: ColumnKind,
-}
-
-/// A model data rules may target: FBA's model name (class name, or table name for the
-/// association tables), its table and its columns in FBA's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataModel {
-    /// FBA's model name (`Dept`, `User`, `sys_user_role`, …).
-    pub name: &'static str,
-    /// The table.
-    pub table: &'static str,
-    /// Every column, in FBA's order.
-    pub columns: &'static [ModelColumn],
-}
-
-impl DataModel {
-    /// The column named `key`.
-    pub fn column(&self, key: &str) -> Option<&'static ModelColumn> {
-        self.columns.iter().find(|c| c.key == key)
-    }
-}
+pub use fba_common::data_model::{ColumnKind, DataModel, ModelColumn};
 
 const fn c(key: &'static str, comment: &'static str, kind: ColumnKind) -> ModelColumn {
-    ModelColumn {
-        key,
-        comment: Some(comment),
-        kind,
-    }
+    ModelColumn::new(key, comment, kind)
 }
 
 const ID: ModelColumn = c("id", "主键 ID", ColumnKind::BigInt);
@@ -369,7 +316,8 @@ pub const USER_ROLE: DataModel = DataModel {
 };
 
 /// Every model of the admin core, in FBA's order (module members sorted by name: classes,
-/// then association tables). The task and plugin models of FBA are not part of fba-rs yet.
+/// then association tables): what the admin module declares through the module seam. Other
+/// crates declare theirs in their own modules.
 pub const MODELS: &[&DataModel] = &[
     &DATA_RULE,
     &DATA_SCOPE,
@@ -386,19 +334,19 @@ pub const MODELS: &[&DataModel] = &[
     &USER_ROLE,
 ];
 
-/// The model FBA calls `name`.
-pub fn model(name: &str) -> Option<&'static DataModel> {
-    MODELS.iter().copied().find(|m| m.name == name)
+/// The model FBA calls `name` among `models` (the app's, [`fba_common::module::Modules::data_models`]).
+pub fn model(models: &[&'static DataModel], name: &str) -> Option<&'static DataModel> {
+    models.iter().copied().find(|m| m.name == name)
 }
 
-/// What `GET /sys/data-rules/models` lists: the model templates, then every model not in
-/// [`MODEL_EXCLUDE`].
-pub fn rule_models() -> Vec<&'static str> {
+/// What `GET /sys/data-rules/models` lists: the model templates, then every model of `models`
+/// (the app's, every module's in module order) not in [`MODEL_EXCLUDE`].
+pub fn rule_models(models: &[&'static DataModel]) -> Vec<&'static str> {
     MODEL_TEMPLATE_VARIABLES
         .iter()
         .map(|(k, _)| *k)
         .chain(
-            MODELS
+            models
                 .iter()
                 .map(|m| m.name)
                 .filter(|n| !MODEL_EXCLUDE.contains(n)),
@@ -656,7 +604,7 @@ mod tests {
     #[test]
     fn models_list_follows_fba() {
         assert_eq!(
-            rule_models(),
+            rule_models(MODELS),
             vec![
                 "__ALL__",
                 "Dept",

@@ -10,13 +10,15 @@ use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::invalidate_user;
 use fba_common::{AppError, AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
 use super::data_permission::{
-    self, COLUMN_EXCLUDE, COLUMN_TEMPLATE_VARIABLES, MODEL_TEMPLATE_VARIABLES,
+    self, COLUMN_EXCLUDE, COLUMN_TEMPLATE_VARIABLES, DataModel, MODEL_TEMPLATE_VARIABLES,
     VALUE_TEMPLATE_VARIABLES,
 };
 use crate::crud;
+use crate::model::sys_data_rule;
 use crate::schema::data_rule::{
     DataRuleColumn, DataRuleDetail, DataRuleFilter, TemplateVariable, ValidDataRule,
 };
@@ -26,10 +28,10 @@ pub const RULE_NOT_FOUND: &str = "error-data-rule-not-found";
 const NAME_TAKEN: &str = "error-data-rule-exists";
 const MODEL_NOT_FOUND: &str = "error-data-rule-model-not-found";
 
-/// The models a rule may target: `__ALL__`, then the model names (FBA's
-/// `GET /sys/data-rules/models`).
-pub fn models() -> Vec<String> {
-    data_permission::rule_models()
+/// The models a rule may target: `__ALL__`, then the names of `models` (the app's, from
+/// every module: FBA's `GET /sys/data-rules/models`).
+pub fn models(models: &[&'static DataModel]) -> Vec<String> {
+    data_permission::rule_models(models)
         .into_iter()
         .map(str::to_owned)
         .collect()
@@ -40,7 +42,7 @@ pub fn models() -> Vec<String> {
 ///
 /// # Errors
 /// 404 `数据规则可用模型不存在` for an unknown model.
-pub fn columns(model: &str) -> AppResult<Vec<DataRuleColumn>> {
+pub fn columns(models: &[&'static DataModel], model: &str) -> AppResult<Vec<DataRuleColumn>> {
     let templates = COLUMN_TEMPLATE_VARIABLES
         .iter()
         .map(|(k, c)| DataRuleColumn {
@@ -50,7 +52,8 @@ pub fn columns(model: &str) -> AppResult<Vec<DataRuleColumn>> {
     if MODEL_TEMPLATE_VARIABLES.iter().any(|(k, _)| *k == model) {
         return Ok(templates.collect());
     }
-    let m = data_permission::model(model).ok_or_else(|| AppError::NotFound(t(MODEL_NOT_FOUND)))?;
+    let m = data_permission::model(models, model)
+        .ok_or_else(|| AppError::NotFound(t(MODEL_NOT_FOUND)))?;
     Ok(m.columns
         .iter()
         .filter(|c| !COLUMN_EXCLUDE.contains(&c.key))
@@ -78,7 +81,7 @@ pub fn value_template_variables() -> Vec<TemplateVariable> {
 /// # Errors
 /// A database failure.
 pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<DataRuleDetail>> {
-    Ok(crud::data_rule::all(db)
+    Ok(sys_data_rule::Entity::list(db)
         .await?
         .into_iter()
         .map(DataRuleDetail::from)
@@ -90,7 +93,7 @@ pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<DataRuleDetail>> {
 /// # Errors
 /// 404 `数据规则不存在`; a database failure.
 pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<DataRuleDetail> {
-    crud::data_rule::get(db, pk)
+    sys_data_rule::Entity::get(db, pk)
         .await?
         .map(DataRuleDetail::from)
         .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))
@@ -134,7 +137,7 @@ pub(crate) async fn invalidate_users(state: &AppState, user_ids: &[i64]) -> AppR
 pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
-    if crud::data_rule::get_by_name(&txn, &rule.name)
+    if sys_data_rule::Entity::get_by(&txn, sys_data_rule::Column::Name, &rule.name)
         .await?
         .is_some()
     {
@@ -151,11 +154,11 @@ pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
 /// 404 `数据规则不存在`, 409 `数据规则已存在`; a database or Kv failure.
 pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
-    let current = crud::data_rule::get(&txn, pk)
+    let current = sys_data_rule::Entity::get(&txn, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))?;
     if current.name != rule.name
-        && crud::data_rule::get_by_name(&txn, &rule.name)
+        && sys_data_rule::Entity::get_by(&txn, sys_data_rule::Column::Name, &rule.name)
             .await?
             .is_some()
     {

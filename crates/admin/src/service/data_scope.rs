@@ -11,11 +11,12 @@ use std::collections::HashSet;
 use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppError, AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
 use super::data_rule::{RULE_NOT_FOUND, invalidate_users};
 use crate::crud;
-use crate::model::sys_data_scope;
+use crate::model::{sys_data_rule, sys_data_scope, sys_data_scope_rule};
 use crate::schema::data_rule::DataRuleDetail;
 use crate::schema::data_scope::{
     DataScopeDetail, DataScopeFilter, DataScopeWithRules, ValidDataScope,
@@ -26,7 +27,7 @@ pub const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
 const NAME_TAKEN: &str = "error-data-scope-exists";
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_data_scope::Model> {
-    crud::data_scope::get(db, pk)
+    sys_data_scope::Entity::get(db, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(t(SCOPE_NOT_FOUND)))
 }
@@ -36,7 +37,7 @@ async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_data_scop
 /// # Errors
 /// A database failure.
 pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<DataScopeDetail>> {
-    Ok(crud::data_scope::all(db)
+    Ok(sys_data_scope::Entity::list(db)
         .await?
         .into_iter()
         .map(DataScopeDetail::from)
@@ -89,7 +90,7 @@ pub async fn page<C: ConnectionTrait>(
 pub async fn create(state: &AppState, scope: ValidDataScope) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
-    if crud::data_scope::get_by_name(&txn, &scope.name)
+    if sys_data_scope::Entity::get_by(&txn, sys_data_scope::Column::Name, &scope.name)
         .await?
         .is_some()
     {
@@ -108,7 +109,7 @@ pub async fn update(state: &AppState, pk: i64, scope: ValidDataScope) -> AppResu
     let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != scope.name
-        && crud::data_scope::get_by_name(&txn, &scope.name)
+        && sys_data_scope::Entity::get_by(&txn, sys_data_scope::Column::Name, &scope.name)
             .await?
             .is_some()
     {
@@ -130,7 +131,7 @@ pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResu
     let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !rules.is_empty() {
-        let found: HashSet<i64> = crud::data_rule::existing_ids(&txn, &rules)
+        let found: HashSet<i64> = sys_data_rule::Entity::existing_ids(&txn, &rules)
             .await?
             .into_iter()
             .collect();
@@ -138,7 +139,14 @@ pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResu
             return Err(AppError::NotFound(t(RULE_NOT_FOUND)));
         }
     }
-    crud::data_scope::replace_rules(&txn, pk, &rules).await?;
+    sys_data_scope::Entity::replace_links(
+        &txn,
+        pk,
+        sys_data_scope_rule::Column::DataScopeId,
+        sys_data_scope_rule::Column::DataRuleId,
+        &rules,
+    )
+    .await?;
     let users = crud::data_scope::user_ids_by_scopes(&txn, &[pk]).await?;
     txn.commit().await?;
     invalidate_users(state, &users).await?;

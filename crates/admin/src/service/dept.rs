@@ -10,11 +10,11 @@
 
 use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, invalidate_user};
+use fba_common::tree::{TreeNode, build_tree};
 use fba_common::{AppError, AppResult, AppState};
 use sea_orm::ConnectionTrait;
 
 use super::data_permission;
-use super::menu::{TreeNode, build_tree};
 use crate::crud;
 use crate::model::sys_dept;
 use crate::schema::dept::{DeptDetail, DeptFilter, DeptTree, ValidDept};

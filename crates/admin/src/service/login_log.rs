@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppResult, AppState};
+use fba_db::Repository;
 
 use super::fit;
 use crate::crud;
@@ -83,8 +84,13 @@ pub async fn list(
     filter: &LoginLogFilter,
     params: &PageParams,
 ) -> AppResult<Page<LoginLogDetail>> {
-    let (rows, total) =
-        crud::login_log::list(&state.db, filter, params.offset(), params.limit()).await?;
+    let (rows, total) = crud::log::page::<sys_login_log::Entity, _>(
+        &state.db,
+        filter.into(),
+        params.offset(),
+        params.limit(),
+    )
+    .await?;
     Ok(Page::new(
         rows.into_iter().map(LoginLogDetail::from).collect(),
         total,
@@ -97,7 +103,7 @@ pub async fn list(
 /// # Errors
 /// A database failure.
 pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
-    Ok(crud::login_log::delete(&state.db, pks).await?)
+    Ok(sys_login_log::Entity::delete_ids(&state.db, pks).await?)
 }
 
 /// Deletes every row.
@@ -105,6 +111,6 @@ pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
 /// # Errors
 /// A database failure.
 pub async fn delete_all(state: &AppState) -> AppResult<()> {
-    crud::login_log::delete_all(&state.db).await?;
+    sys_login_log::Entity::delete_all(&state.db).await?;
     Ok(())
 }

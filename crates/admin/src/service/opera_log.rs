@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use fba_common::middleware::opera_log::{OperaLogRecord, OperaLogSink};
 use fba_common::pagination::{Page, PageParams};
 use fba_common::{AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QuerySelect, TransactionTrait,
@@ -239,8 +240,13 @@ pub async fn list(
     filter: &OperaLogFilter,
     params: &PageParams,
 ) -> AppResult<Page<OperaLogDetail>> {
-    let (rows, total) =
-        crud::opera_log::list(&state.db, filter, params.offset(), params.limit()).await?;
+    let (rows, total) = crud::log::page::<sys_opera_log::Entity, _>(
+        &state.db,
+        filter.into(),
+        params.offset(),
+        params.limit(),
+    )
+    .await?;
     Ok(Page::new(
         rows.into_iter().map(OperaLogDetail::from).collect(),
         total,
@@ -255,7 +261,7 @@ pub async fn list(
 /// A database failure.
 pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
-    let count = crud::opera_log::delete(&txn, pks).await?;
+    let count = sys_opera_log::Entity::delete_ids(&txn, pks).await?;
     txn.commit().await?;
     Ok(count)
 }
@@ -266,7 +272,7 @@ pub async fn delete(state: &AppState, pks: &[i64]) -> AppResult<u64> {
 /// A database failure.
 pub async fn delete_all(state: &AppState) -> AppResult<()> {
     let txn = fba_db::begin_write(&state.db).await?;
-    crud::opera_log::delete_all(&txn).await?;
+    sys_opera_log::Entity::delete_all(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -12,9 +12,11 @@ use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::Security;
 use fba_common::{AppError, AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
 use crate::crud;
+use crate::model::{sys_data_scope, sys_menu, sys_role, sys_role_data_scope, sys_role_menu};
 use crate::schema::data_rule::DataRuleDetail;
 use crate::schema::data_scope::{DataScopeDetail, DataScopeWithRules};
 use crate::schema::menu::{MenuDetail, MenuTree};
@@ -27,8 +29,8 @@ const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
 
 pub use super::access::access_changed;
 
-async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<crate::model::sys_role::Model> {
-    crud::role::get(db, pk)
+async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_role::Model> {
+    sys_role::Entity::get(db, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(t(ROLE_NOT_FOUND)))
 }
@@ -38,7 +40,7 @@ async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<crate::model:
 /// # Errors
 /// A database failure.
 pub async fn all<C: ConnectionTrait>(db: &C) -> AppResult<Vec<RoleDetail>> {
-    Ok(crud::role::all(db)
+    Ok(sys_role::Entity::list(db)
         .await?
         .into_iter()
         .map(RoleDetail::from)
@@ -119,7 +121,10 @@ pub async fn scope_ids<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<Vec<i64
 pub async fn create(state: &AppState, role: ValidRole) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
-    if crud::role::get_by_name(&txn, &role.name).await?.is_some() {
+    if sys_role::Entity::get_by(&txn, sys_role::Column::Name, &role.name)
+        .await?
+        .is_some()
+    {
         return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     crud::role::create(&txn, id, &role).await?;
@@ -139,7 +144,11 @@ pub async fn update(
 ) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
-    if current.name != role.name && crud::role::get_by_name(&txn, &role.name).await?.is_some() {
+    if current.name != role.name
+        && sys_role::Entity::get_by(&txn, sys_role::Column::Name, &role.name)
+            .await?
+            .is_some()
+    {
         return Err(AppError::Conflict(t(NAME_TAKEN)));
     }
     let count = crud::role::update(&txn, pk, &role).await?;
@@ -163,7 +172,7 @@ pub async fn update_menus(
     let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !menus.is_empty() {
-        let found: HashSet<i64> = crud::menu::existing_ids(&txn, &menus)
+        let found: HashSet<i64> = sys_menu::Entity::existing_ids(&txn, &menus)
             .await?
             .into_iter()
             .collect();
@@ -171,7 +180,14 @@ pub async fn update_menus(
             return Err(AppError::NotFound(t(super::menu::MENU_NOT_FOUND)));
         }
     }
-    crud::role::replace_menus(&txn, pk, &menus).await?;
+    sys_role::Entity::replace_links(
+        &txn,
+        pk,
+        sys_role_menu::Column::RoleId,
+        sys_role_menu::Column::MenuId,
+        &menus,
+    )
+    .await?;
     let users = crud::role::user_ids_by_roles(&txn, &[pk]).await?;
     txn.commit().await?;
     access_changed(state, security, &users).await?;
@@ -191,7 +207,7 @@ pub async fn update_scopes(
     let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !scopes.is_empty() {
-        let found: HashSet<i64> = crud::role::existing_scope_ids(&txn, &scopes)
+        let found: HashSet<i64> = sys_data_scope::Entity::existing_ids(&txn, &scopes)
             .await?
             .into_iter()
             .collect();
@@ -199,7 +215,14 @@ pub async fn update_scopes(
             return Err(AppError::NotFound(t(SCOPE_NOT_FOUND)));
         }
     }
-    crud::role::replace_scopes(&txn, pk, &scopes).await?;
+    sys_role::Entity::replace_links(
+        &txn,
+        pk,
+        sys_role_data_scope::Column::RoleId,
+        sys_role_data_scope::Column::DataScopeId,
+        &scopes,
+    )
+    .await?;
     let users = crud::role::user_ids_by_roles(&txn, &[pk]).await?;
     txn.commit().await?;
     access_changed(state, security, &users).await?;

@@ -15,14 +15,15 @@ use chrono::Utc;
 use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::{hash_password, invalidate_user};
+use fba_common::validate::{body_loc, check_text};
 use fba_common::{AppError, AppResult, AppState};
+use fba_db::Repository;
 use sea_orm::{ActiveValue, ConnectionTrait, DbErr, SqlErr};
 
 use crate::crud;
 use crate::crud::user::NewUserRow;
-use crate::model::{sys_role, sys_user};
+use crate::model::{sys_dept, sys_role, sys_user, sys_user_role};
 use crate::schema::dept::DeptDetail;
-use crate::schema::menu::{body_loc, check_text};
 use crate::schema::role::{RoleDetail, RoleWithRelation};
 use crate::schema::user::UserInfo;
 use crate::schema::user_admin::{
@@ -49,7 +50,7 @@ pub const SELF_PERMISSION: &str = "error-self-permission";
 const BCRYPT_SALT_LEN: usize = 29;
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_user::Model> {
-    crud::user::get(db, pk)
+    sys_user::Entity::get(db, pk)
         .await?
         .ok_or_else(|| AppError::NotFound(t(USER_NOT_FOUND)))
 }
@@ -74,7 +75,7 @@ async fn check_roles<C: ConnectionTrait>(db: &C, roles: &[i64]) -> AppResult<()>
         return Ok(());
     }
     let wanted: HashSet<i64> = roles.iter().copied().collect();
-    let found: HashSet<i64> = crud::user::existing_role_ids(db, roles)
+    let found: HashSet<i64> = sys_role::Entity::existing_ids(db, roles)
         .await?
         .into_iter()
         .collect();
@@ -91,7 +92,7 @@ async fn check_email<C: ConnectionTrait>(
     email: &str,
     except: Option<i64>,
 ) -> AppResult<()> {
-    match crud::user::get_by_email(db, email).await? {
+    match sys_user::Entity::get_by(db, sys_user::Column::Email, email).await? {
         Some(other) if Some(other.id) != except => Err(AppError::Conflict(t(EMAIL_TAKEN))),
         _ => Ok(()),
     }
@@ -103,7 +104,7 @@ async fn with_relation<C: ConnectionTrait>(
     user: sys_user::Model,
 ) -> AppResult<UserWithRelation> {
     let dept = match user.dept_id {
-        Some(id) => crud::user::dept(db, id).await?.map(DeptDetail::from),
+        Some(id) => sys_dept::Entity::get(db, id).await?.map(DeptDetail::from),
         None => None,
     };
     let roles = crud::user::roles_by_users(db, &[user.id])
@@ -181,7 +182,7 @@ pub async fn page<C: ConnectionTrait>(
 /// FBA's checks of a new user, in FBA's order: username free (409), password not empty (400),
 /// dept exists (404), roles exist (404); then the e-mail free (409, FBA: 500).
 async fn check_new_user<C: ConnectionTrait>(db: &C, user: &ValidNewUser) -> AppResult<()> {
-    if crud::user::get_by_username(db, &user.username)
+    if sys_user::Entity::get_by(db, sys_user::Column::Username, &user.username)
         .await?
         .is_some()
     {
@@ -190,7 +191,7 @@ async fn check_new_user<C: ConnectionTrait>(db: &C, user: &ValidNewUser) -> AppR
     if user.password.is_empty() {
         return Err(AppError::BadRequest(t(PASSWORD_EMPTY)));
     }
-    if !crud::user::live_dept_exists(db, user.dept_id).await? {
+    if crud::dept::get(db, user.dept_id).await?.is_none() {
         return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
     }
     check_roles(db, &user.roles).await?;
@@ -244,7 +245,14 @@ pub async fn create(state: &AppState, new: ValidNewUser) -> AppResult<UserWithRe
     )
     .await
     .map_err(conflict)?;
-    crud::user::replace_roles(&txn, user.id, &new.roles).await?;
+    sys_user::Entity::replace_links(
+        &txn,
+        user.id,
+        sys_user_role::Column::UserId,
+        sys_user_role::Column::RoleId,
+        &new.roles,
+    )
+    .await?;
     crud::password_history::create(&txn, history_id, user.id, &hash, now).await?;
     let detail = with_relation(&txn, user).await?;
     txn.commit().await?;
@@ -278,7 +286,10 @@ async fn check_new_superuser<C: ConnectionTrait>(
     username: &str,
     email: Option<&str>,
 ) -> AppResult<()> {
-    if crud::user::get_by_username(db, username).await?.is_some() {
+    if sys_user::Entity::get_by(db, sys_user::Column::Username, username)
+        .await?
+        .is_some()
+    {
         return Err(AppError::Conflict(t(USERNAME_TAKEN)));
     }
     if let Some(email) = email {
@@ -356,9 +367,11 @@ pub async fn create_superuser(state: &AppState, new: NewSuperuser) -> AppResult<
 /// # Errors
 /// A database failure.
 pub async fn id_by_username<C: ConnectionTrait>(db: &C, username: &str) -> AppResult<Option<i64>> {
-    Ok(crud::user::get_by_username(db, username)
-        .await?
-        .map(|u| u.id))
+    Ok(
+        sys_user::Entity::get_by(db, sys_user::Column::Username, username)
+            .await?
+            .map(|u| u.id),
+    )
 }
 
 /// Updates user `pk` and replaces its roles; drops its cached user.
@@ -370,7 +383,7 @@ pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppRe
     let txn = fba_db::begin_write(&state.db).await?;
     let user = require(&txn, pk).await?;
     if update.username != user.username
-        && crud::user::get_by_username(&txn, &update.username)
+        && sys_user::Entity::get_by(&txn, sys_user::Column::Username, &update.username)
             .await?
             .is_some()
     {
@@ -378,7 +391,7 @@ pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppRe
     }
     if let Some(Some(dept_id)) = update.dept_id
         && Some(dept_id) != user.dept_id
-        && !crud::user::live_dept_exists(&txn, dept_id).await?
+        && crud::dept::get(&txn, dept_id).await?.is_none()
     {
         return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
     }
@@ -389,7 +402,14 @@ pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppRe
     let count = crud::user::update_info(&txn, pk, &update)
         .await
         .map_err(conflict)?;
-    crud::user::replace_roles(&txn, pk, &update.roles).await?;
+    sys_user::Entity::replace_links(
+        &txn,
+        pk,
+        sys_user_role::Column::UserId,
+        sys_user_role::Column::RoleId,
+        &update.roles,
+    )
+    .await?;
     txn.commit().await?;
     invalidate_user(state, pk).await?;
     Ok(count)

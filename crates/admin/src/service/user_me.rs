@@ -2,15 +2,13 @@
 //! and its permission codes. Every write commits before returning and drops the cached user
 //! (`fba:user:{id}`) so the next request sees the change; a password change also ends every
 //! session of the user. Returns the number of `sys_user` rows updated (0 → FBA's soft failure).
-//!
-//! The `sys_user` updates are small enough to live here as one private helper; they belong in
-//! `crud::user` once that module grows an update API.
 
 use chrono::Utc;
 use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, hash_password, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
-use sea_orm::{ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr};
+use fba_db::Repository;
+use sea_orm::{ActiveValue, SqlErr};
 
 use crate::crud;
 use crate::model::sys_user;
@@ -23,21 +21,6 @@ pub const EMAIL_CAPTCHA_PREFIX: &str = fba_common::kv_keys::EMAIL_CAPTCHA_PREFIX
 
 /// Length of a bcrypt salt string (`$2b$12$` + 22 characters), stored in `sys_user.salt`.
 const BCRYPT_SALT_LEN: usize = 29;
-
-/// `UPDATE sys_user SET <changes>, updated_time = now WHERE id = user_id`; rows updated.
-async fn update_user<C: ConnectionTrait>(
-    db: &C,
-    user_id: i64,
-    mut changes: sys_user::ActiveModel,
-) -> Result<u64, DbErr> {
-    changes.updated_time = ActiveValue::Set(Some(Utc::now()));
-    Ok(sys_user::Entity::update_many()
-        .set(changes)
-        .filter(sys_user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?
-        .rows_affected)
-}
 
 /// Sets the user's nickname.
 ///
@@ -52,7 +35,7 @@ pub async fn update_nickname(
         nickname: ActiveValue::Set(nickname.as_str().to_owned()),
         ..Default::default()
     };
-    let count = update_user(&state.db, user_id, changes).await?;
+    let count = crud::user::update_columns(&state.db, user_id, changes).await?;
     invalidate_user(state, user_id).await?;
     Ok(count)
 }
@@ -66,7 +49,7 @@ pub async fn update_avatar(state: &AppState, user_id: i64, avatar: &Avatar) -> A
         avatar: ActiveValue::Set(Some(avatar.as_str().to_owned())),
         ..Default::default()
     };
-    let count = update_user(&state.db, user_id, changes).await?;
+    let count = crud::user::update_columns(&state.db, user_id, changes).await?;
     invalidate_user(state, user_id).await?;
     Ok(count)
 }
@@ -97,7 +80,7 @@ pub async fn update_email(
         email: ActiveValue::Set(Some(change.email.as_str().to_owned())),
         ..Default::default()
     };
-    let count = match update_user(&state.db, user_id, changes).await {
+    let count = match crud::user::update_columns(&state.db, user_id, changes).await {
         Ok(count) => count,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             return Err(AppError::Conflict(t("error-email-taken")));
@@ -120,7 +103,7 @@ pub async fn update_password(
     user_id: i64,
     change: &PasswordChange,
 ) -> AppResult<u64> {
-    let Some(user) = crud::user::get(&state.db, user_id).await? else {
+    let Some(user) = sys_user::Entity::get(&state.db, user_id).await? else {
         return Ok(0);
     };
     if let Some(hash) = user.password.as_deref().filter(|h| !h.is_empty())
@@ -142,13 +125,7 @@ pub async fn update_password(
     let history_id = state.next_id()?;
     let now = Utc::now();
     let txn = fba_db::begin_write(&state.db).await?;
-    let changes = sys_user::ActiveModel {
-        password: ActiveValue::Set(Some(hash.clone())),
-        salt: ActiveValue::Set(Some(salt)),
-        last_password_changed_time: ActiveValue::Set(Some(now)),
-        ..Default::default()
-    };
-    let count = update_user(&txn, user_id, changes).await?;
+    let count = crud::user::set_password(&txn, user_id, &hash, salt, now).await?;
     if count > 0 {
         crud::password_history::create(&txn, history_id, user_id, &hash, now).await?;
     }

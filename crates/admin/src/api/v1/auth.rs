@@ -4,6 +4,7 @@
 //! Handlers extract, call one service function and answer; the refresh-token cookie is set and
 //! deleted here, exactly as FBA (Starlette) writes it.
 
+use fba_common::openapi as doc;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -16,7 +17,6 @@ use fba_common::routing::resource;
 use fba_common::security::{MaybeAuthUser, Security};
 use fba_common::{AppError, AppResult, AppState, response};
 
-use crate::api::doc;
 use crate::schema::auth::{
     CaptchaDetail, LoginParam, LoginToken, NewToken, SwaggerLoginQuery, SwaggerToken,
 };

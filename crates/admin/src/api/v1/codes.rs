@@ -4,12 +4,12 @@
 //! owns; mount it before that scope.
 
 use actix_web::{HttpResponse, web};
+use fba_common::openapi as doc;
 use fba_common::response::ResponseModel;
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
 use fba_common::{AppResult, AppState, response};
 
-use crate::api::doc;
 use crate::service::user_me;
 
 /// `GET /auth/codes`: a JSON array of unique permission codes.

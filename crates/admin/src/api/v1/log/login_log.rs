@@ -3,13 +3,13 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Query, ValidJson};
+use fba_common::openapi as doc;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState, response};
 
-use crate::api::doc;
 use crate::schema::login_log::{DeleteLoginLogParam, LoginLogDetail, LoginLogFilter};
 use crate::service::login_log;
 

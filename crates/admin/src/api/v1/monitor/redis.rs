@@ -2,12 +2,12 @@
 //! the facts of the in-process store when Redis is not configured.
 
 use actix_web::{HttpResponse, web};
+use fba_common::openapi as doc;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::AuthUser;
 use fba_common::{AppResult, AppState};
 
-use crate::api::doc;
 use crate::schema::monitor::RedisMonitorInfo;
 use crate::service::monitor;
 

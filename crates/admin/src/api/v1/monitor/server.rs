@@ -2,11 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::AppResult;
+use fba_common::openapi as doc;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::SuperUser;
 
-use crate::api::doc;
 use crate::schema::monitor::ServerMonitorInfo;
 use crate::service::monitor;
 

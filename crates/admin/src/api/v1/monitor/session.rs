@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::Query;
+use fba_common::openapi as doc;
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{Security, SuperUser};
 use fba_common::{AppResult, AppState, response};
 
-use crate::api::doc;
 use crate::schema::session::{KickOutQuery, SessionListQuery, TokenDetail};
 use crate::service::session_monitor;
 

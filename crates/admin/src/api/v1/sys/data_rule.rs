@@ -3,13 +3,13 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Query, ValidJson};
+use fba_common::openapi as doc;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
 
-use crate::api::doc;
 use crate::schema::data_rule::{
     DataRuleColumn, DataRuleDetail, DataRuleParam, DataRuleQuery, DeleteDataRulesParam,
     TemplateVariable,
@@ -42,8 +42,8 @@ fba_common::permission!(
         (status = 401, description = doc::UNAUTHORIZED, body = ref(doc::ERROR_BODY)),
     )
 )]
-async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
-    Ok(ok(service::data_rule::models()))
+async fn models(_auth: AuthUser, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    Ok(ok(service::data_rule::models(state.modules.data_models())))
 }
 
 /// `GET /sys/data-rules/models/{model}/columns`.
@@ -63,8 +63,16 @@ async fn models(_auth: AuthUser) -> AppResult<HttpResponse> {
         (status = 404, description = doc::NOT_FOUND, body = ref(doc::ERROR_BODY)),
     )
 )]
-async fn columns(_auth: AuthUser, model: web::Path<String>) -> AppResult<HttpResponse> {
-    Ok(ok(service::data_rule::columns(&model.into_inner())?))
+async fn columns(
+    _auth: AuthUser,
+    state: web::Data<AppState>,
+    model: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let models = state.modules.data_models();
+    Ok(ok(service::data_rule::columns(
+        models,
+        &model.into_inner(),
+    )?))
 }
 
 /// `GET /sys/data-rules/value-template-variables`.

@@ -3,12 +3,12 @@
 
 use actix_web::{HttpResponse, web};
 use fba_common::extract::{Query, ValidJson};
+use fba_common::openapi as doc;
 use fba_common::response::{Null, ResponseModel, ok, ok_empty, ok_or_soft_fail};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm};
 use fba_common::{AppResult, AppState};
 
-use crate::api::doc;
 use crate::schema::dept::{DeptDetail, DeptParam, DeptQuery, DeptTree};
 use crate::service;
 

@@ -5,6 +5,7 @@ use actix_files::NamedFile;
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use fba_common::openapi as doc;
 use fba_common::response::{ResponseModel, ok};
 use fba_common::routing::resource;
 use fba_common::security::Perm;
@@ -12,7 +13,6 @@ use fba_common::{AppError, AppResult, AppState, FieldError};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::api::doc;
 use crate::service::upload;
 use crate::service::upload::UploadUrl;
 

@@ -9,13 +9,13 @@
 use actix_web::{HttpResponse, web};
 use fba_common::context::ClientInfo;
 use fba_common::extract::{Query, ValidJson};
+use fba_common::openapi as doc;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::response::{Null, ResponseModel};
 use fba_common::routing::resource;
 use fba_common::security::{AuthUser, Perm, SuperUser};
 use fba_common::{AppResult, AppState, response};
 
-use crate::api::doc;
 use crate::schema::role::RoleDetail;
 use crate::schema::user::CurrentUserInfo;
 use crate::schema::user_admin::{

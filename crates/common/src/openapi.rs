@@ -1,9 +1,11 @@
-//! Reply descriptions shared by the handlers' `#[utoipa::path(responses(...))]`: what each
-//! documented error status means. The error bodies are `fba_common::error::ErrorResponseModel`.
+//! OpenAPI reply helpers shared by every crate's handlers (`#[utoipa::path(responses(...))]`):
+//! what each documented error status means, and the reference to the error body schema
+//! ([`crate::error::ErrorResponseModel`]). Import it as `use fba_common::openapi as doc;` and
+//! write `description = doc::UNAUTHORIZED, body = inline(...)`.
 
-/// The error bodies, referenced by name: the schema is registered once in `AdminApi`'s
-/// components rather than collected again at each of the ~200 error responses (which made
-/// building the document peak at twice the memory).
+/// The error bodies, referenced by name: the schema is registered once in the document's
+/// components (the admin crate's `AdminApi` does it) rather than collected again at each of
+/// the ~200 error responses (which made building the document peak at twice the memory).
 pub const ERROR_BODY: &str = "#/components/schemas/ErrorResponseModel";
 
 /// 200 of a write answered with FBA's soft failure when no row changed.
