@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh            # SQLite + in-process store (embedded defaults)
 #   scripts/bench.sh postgres   # PostgreSQL + Redis on their default local ports
+#   FBA_SERVER_BIN=… BENCH_LOGIN=0 scripts/bench.sh postgres   # a given build, read rows only
 #
 # Prints one line per endpoint (req/s, p50, p99, non-2xx) and the server's RSS (idle and peak).
 # Needs wrk (Debian package `wrk`), curl and, for `postgres`, psql.
@@ -78,9 +79,11 @@ run me /api/v1/sys/users/me "${AUTH[@]}"
 run users_page "/api/v1/sys/users?page=1&size=20" "${AUTH[@]}"
 run sidebar /api/v1/sys/menus/sidebar "${AUTH[@]}"
 run unauth_401 /api/v1/sys/users/me
-# Login is bcrypt-bound (cost 12): fewer connections, as many hashes as the blocking pool allows.
-CONNS=16 run login /api/v1/auth/login -s "$WORK/login.lua"
-# FBA's baseline row `login_swagger`: the same password check with query-string credentials, 64
-# connections.
-run login_swagger "/api/v1/auth/login/swagger?username=admin&password=123456" -s "$WORK/post.lua"
+if [ "${BENCH_LOGIN:-1}" != 0 ]; then # BENCH_LOGIN=0: the read rows only
+  # Login is bcrypt-bound (cost 12): fewer connections, as many hashes as the blocking pool allows.
+  CONNS=16 run login /api/v1/auth/login -s "$WORK/login.lua"
+  # FBA's baseline row `login_swagger`: the same password check with query-string credentials, 64
+  # connections.
+  run login_swagger "/api/v1/auth/login/swagger?username=admin&password=123456" -s "$WORK/post.lua"
+fi
 echo "peak RSS: $(hwm)   RSS now: $(rss)"

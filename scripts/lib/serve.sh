@@ -2,6 +2,7 @@
 # logs in as admin.
 #
 #   serve_release MODE PORT DBNAME   # MODE sqlite | postgres; DBNAME: the PostgreSQL database
+#   FBA_SERVER_BIN=/path/to/fba-server serve_release …   # run that binary instead of building
 #
 # Sets WORK (temp dir, removed on exit), PID (the server), BASE and TOKEN; installs an EXIT trap
 # that stops the server and drops the database. The captcha and the login rate limits are off.
@@ -10,7 +11,8 @@ serve_release() {
   SERVE_MODE=$1 SERVE_DB=$3
   local port=$2
   BASE="http://127.0.0.1:${port}"
-  cargo build --release -p fba-server --quiet
+  # FBA_SERVER_BIN: an already built server (side-by-side runs of two builds); else build it.
+  [ -n "${FBA_SERVER_BIN:-}" ] || cargo build --release -p fba-server --quiet
   WORK=$(mktemp -d)
   trap serve_cleanup EXIT
   local envs=(SERVER_PORT="$port" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false
@@ -21,7 +23,7 @@ serve_release() {
     envs+=(DATABASE_URL="postgres://postgres@127.0.0.1:5432/$SERVE_DB"
            REDIS_URL=redis://127.0.0.1:6379/0 REDIS_KEY_NAMESPACE="$SERVE_DB:$$:")
   fi
-  local bin="$PWD/target/release/fba-server"
+  local bin="${FBA_SERVER_BIN:-$PWD/target/release/fba-server}"
   (cd "$WORK" && exec env "${envs[@]}" "$bin" >"$WORK/server.log" 2>&1) &
   PID=$!
   for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -16,10 +16,13 @@
 
 pub mod api;
 pub mod crud;
+pub mod error;
 pub mod model;
 mod module;
 pub mod schema;
 pub mod seed;
 pub mod service;
+pub mod settings;
 
+pub use error::AdminError;
 pub use module::{AdminModule, module};

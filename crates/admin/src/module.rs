@@ -8,6 +8,7 @@ use fba_common::middleware::opera_log::OperaLogSink;
 use fba_common::module::{Module, SeedContext};
 use fba_common::security::AuthStore;
 use fba_common::{AppError, AppState};
+use fba_core_conf::{ConfigError, Sections};
 use fba_migration::MigratorTrait;
 use sea_orm::{DatabaseTransaction, DbErr};
 use sea_orm_migration::MigrationTrait;
@@ -17,6 +18,7 @@ use crate::api;
 use crate::service::auth_store::DbAuthStore;
 use crate::service::data_permission::MODELS;
 use crate::service::opera_log::DbOperaLogSink;
+use crate::settings::CookieSettings;
 
 /// The admin core: authentication, users, roles, menus, depts, data permissions, logs,
 /// monitors, file upload.
@@ -32,6 +34,10 @@ pub struct AdminModule;
 impl Module for AdminModule {
     fn name(&self) -> &'static str {
         "admin"
+    }
+
+    fn settings(&self, sections: &mut Sections) -> Result<(), ConfigError> {
+        sections.register::<CookieSettings>()
     }
 
     fn configure_api(&self, cfg: &mut ServiceConfig) {

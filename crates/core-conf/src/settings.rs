@@ -33,8 +33,6 @@ pub struct Settings {
     pub user_security: UserSecuritySettings,
     /// Login captcha and failure counting.
     pub login: LoginSettings,
-    /// The refresh-token cookie.
-    pub cookie: CookieSettings,
     /// CORS.
     pub cors: CorsSettings,
     /// Request ids.
@@ -369,15 +367,6 @@ pub struct LoginSettings {
     pub failure_prefix: String,
 }
 
-/// `COOKIE_*`.
-#[derive(Debug, Clone)]
-pub struct CookieSettings {
-    /// `COOKIE_REFRESH_TOKEN_KEY`.
-    pub refresh_token_key: String,
-    /// `COOKIE_REFRESH_TOKEN_EXPIRE_SECONDS`.
-    pub refresh_token_expire_secs: u64,
-}
-
 /// `CORS_*` and `MIDDLEWARE_CORS`.
 #[derive(Debug, Clone)]
 pub struct CorsSettings {
@@ -615,15 +604,6 @@ impl Settings {
                     MAX_SECS,
                 )?,
                 failure_prefix: src.string("LOGIN_FAILURE_PREFIX", "fba:login:failure"),
-            },
-            cookie: CookieSettings {
-                refresh_token_key: src.string("COOKIE_REFRESH_TOKEN_KEY", "fba_refresh_token"),
-                refresh_token_expire_secs: src.int(
-                    "COOKIE_REFRESH_TOKEN_EXPIRE_SECONDS",
-                    604_800u64,
-                    1,
-                    MAX_SECS,
-                )?,
             },
             cors: CorsSettings {
                 enabled: src.bool("MIDDLEWARE_CORS", true)?,

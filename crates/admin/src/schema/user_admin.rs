@@ -10,7 +10,6 @@
 //! field; deeper code never re-checks.
 
 use fba_common::extract::FieldErrors;
-use fba_common::i18n::t;
 use fba_common::validate::{
     body_loc, check_text, id_list, int_filter, lax_id, lax_int, text_filter,
 };
@@ -22,6 +21,7 @@ use super::dept::DeptDetail;
 use super::role::RoleWithRelation;
 use super::user::UserInfo;
 use super::user_me::{AvatarParam, EmailParam, PASSWORD_FIELD_MAX_CHARS};
+use crate::error::AdminError;
 
 /// Longest username (`sys_user.username` is `VARCHAR(64)`).
 pub const USERNAME_MAX_CHARS: usize = 64;
@@ -349,9 +349,6 @@ pub enum PermissionType {
     MultiLogin,
 }
 
-/// FBA's 400 for an unknown permission type.
-pub const PERMISSION_TYPE_UNKNOWN: &str = "error-permission-type-unknown";
-
 impl PermissionQuery {
     /// The flag.
     ///
@@ -363,7 +360,7 @@ impl PermissionQuery {
             "staff" => Ok(PermissionType::Staff),
             "status" => Ok(PermissionType::Status),
             "multi_login" => Ok(PermissionType::MultiLogin),
-            _ => Err(AppError::BadRequest(t(PERMISSION_TYPE_UNKNOWN))),
+            _ => Err(AdminError::PermissionTypeUnknown.into()),
         }
     }
 }

@@ -14,29 +14,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fba_common::context::ClientInfo;
-use fba_common::i18n::{t, t_args};
+use fba_common::i18n::t;
 use fba_common::security::{AuthContext, IssuedToken, Security, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
+use crate::error::AdminError;
 use crate::model::sys_user;
 use crate::schema::auth::{LoginParam, LoginToken, NewToken};
 use crate::schema::user::UserInfo;
 use crate::service::login_log::{self, LoginAttempt};
 use crate::service::token;
-
-/// FBA's message for an unknown user or a wrong password.
-const BAD_CREDENTIALS: &str = "error-bad-credentials";
-/// FBA's message for a disabled user at login and refresh (sic, as FBA spells it).
-const USER_LOCKED: &str = "error-user-locked-login";
-/// FBA's message when the failure threshold is reached.
-const TOO_MANY_FAILURES: &str = "error-too-many-login-failures";
-/// FBA's message for an expired password.
-const PASSWORD_EXPIRED: &str = "error-password-expired";
-/// FBA's message for a missing, expired or replayed refresh token.
-const REFRESH_EXPIRED: &str = "error-refresh-token-expired";
 
 /// A successful login: the reply and the refresh token for the cookie.
 #[derive(Debug, Clone)]
@@ -235,20 +225,17 @@ async fn check_captcha(
         uuid.filter(|s| !s.is_empty()),
         answer.filter(|s| !s.is_empty()),
     ) else {
-        return Err(AppError::BadRequest(t("error-captcha-invalid")));
+        return Err(AdminError::CaptchaMissing.into());
     };
     let key = state.keys().login_captcha(uuid);
     let Some(code) = state.kv.get(&key).await? else {
-        return Err(AppError::BadRequest(t("error-captcha-expired")));
+        return Err(AdminError::CaptchaExpired.into());
     };
     if !state.kv.del(&key).await? {
-        return Err(AppError::BadRequest(t("error-captcha-expired")));
+        return Err(AdminError::CaptchaExpired.into());
     }
     if code.to_lowercase() != answer.to_lowercase() {
-        return Err(AppError::Custom {
-            code: 40001,
-            msg: t("error-captcha-error"),
-        });
+        return Err(AdminError::CaptchaWrong.into());
     }
     Ok(())
 }
@@ -265,7 +252,7 @@ async fn verify_credentials(
 ) -> AppResult<(sys_user::Model, Option<i64>)> {
     let user = sys_user::Entity::get_by(&state.db, sys_user::Column::Username, username)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(BAD_CREDENTIALS)))?;
+        .ok_or(AdminError::LoginUserUnknown)?;
     *user_uuid = Some(user.uuid.clone());
     check_status(state, &user).await?;
     let slot = take_check_slot(state, user.id).await?;
@@ -275,7 +262,7 @@ async fn verify_credentials(
             release_check_slot(state, user.id, slot).await?;
             return Err(e);
         }
-        return Err(failed_attempt(state, user.id, slot).await?);
+        return Err(failed_attempt(state, user.id, slot).await?.into());
     }
     release_check_slot(state, user.id, slot).await?;
     let days_remaining = password_days_remaining(state, user.last_password_changed_time)?;
@@ -317,7 +304,7 @@ async fn verify_bounded(password: &str, hash: Option<&str>) -> AppResult<bool> {
 /// force → 403 with the minutes left; a lock that has run out is cleared with the failure count.
 async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()> {
     if user.status == 0 {
-        return Err(AppError::Forbidden(t(USER_LOCKED)));
+        return Err(AdminError::UserDisabled.into());
     }
     let lock_key = state.keys().user_lock(user.id);
     let Some(until) = state.kv.get(&lock_key).await? else {
@@ -327,10 +314,7 @@ async fn check_status(state: &AppState, user: &sys_user::Model) -> AppResult<()>
     if let Some(until) = fba_common::datetime::parse(&until).filter(|u| *u > now) {
         let secs = (until - now).num_milliseconds() as f64 / 1000.0;
         let minutes = (secs / 60.0).ceil().max(1.0) as i64;
-        return Err(AppError::Forbidden(t_args(
-            "error-account-locked-minutes",
-            &[("minutes", minutes.to_string().into())],
-        )));
+        return Err(AdminError::UserLocked { minutes }.into());
     }
     clear_lock(state, user.id).await
 }
@@ -381,7 +365,7 @@ async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<Che
         let at = |i: usize| seen.get(i).and_then(Option::as_ref);
         let (failed, running) = (number(at(0)), number(at(1)));
         if failed >= threshold {
-            return Err(AppError::Forbidden(t(TOO_MANY_FAILURES)));
+            return Err(AdminError::TooManyLoginFailures.into());
         }
         if failed + running < threshold {
             let running = state.kv.incr(&counters[1], 1, Some(CHECKING_TTL)).await?;
@@ -393,9 +377,7 @@ async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<Che
             release_check_slot(state, user_id, Some(CheckSlot)).await?;
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: 1,
-            });
+            return Err(AdminError::PasswordChecksBusy.into());
         }
         tokio::time::sleep(CHECK_SLOT_POLL).await;
     }
@@ -428,9 +410,9 @@ async fn failed_attempt(
     state: &AppState,
     user_id: i64,
     slot: Option<CheckSlot>,
-) -> AppResult<AppError> {
+) -> AppResult<AdminError> {
     if slot.is_none() {
-        return Ok(AppError::Forbidden(t(BAD_CREDENTIALS)));
+        return Ok(AdminError::PasswordWrong);
     }
     let sec = &state.settings.user_security;
     let ttl = Duration::from_secs(sec.lock_secs);
@@ -441,7 +423,7 @@ async fn failed_attempt(
     released?;
     state.kv.expire(&key, ttl).await?;
     if failures < i64::from(sec.lock_threshold) {
-        return Ok(AppError::Forbidden(t(BAD_CREDENTIALS)));
+        return Ok(AdminError::PasswordWrong);
     }
     let until = Utc::now() + chrono::Duration::seconds(i64::try_from(sec.lock_secs).unwrap_or(0));
     state
@@ -452,7 +434,7 @@ async fn failed_attempt(
             Some(ttl),
         )
         .await?;
-    Ok(AppError::Forbidden(t(TOO_MANY_FAILURES)))
+    Ok(AdminError::TooManyLoginFailures)
 }
 
 /// FBA's password-age check: never changed or older than `USER_PASSWORD_EXPIRY_DAYS` → 403;
@@ -465,12 +447,12 @@ fn password_days_remaining(
     if sec.password_expiry_days == 0 {
         return Ok(None);
     }
-    let changed = changed.ok_or_else(|| AppError::Forbidden(t(PASSWORD_EXPIRED)))?;
+    let changed = changed.ok_or(AdminError::PasswordExpired)?;
     let expiry = changed + chrono::Duration::days(i64::from(sec.password_expiry_days));
     // Python's `timedelta.days`: floor division of the remaining time into days.
     let days = (expiry - Utc::now()).num_seconds().div_euclid(86_400);
     if days < 0 {
-        return Err(AppError::Forbidden(t(PASSWORD_EXPIRED)));
+        return Err(AdminError::PasswordExpired.into());
     }
     Ok((days <= i64::from(sec.password_reminder_days)).then_some(days))
 }
@@ -504,20 +486,18 @@ pub async fn refresh(
     cookie: Option<&str>,
 ) -> AppResult<RefreshOutcome> {
     let Some(refresh_token) = cookie.filter(|c| !c.is_empty()) else {
-        return Err(AppError::BadRequest(t(REFRESH_EXPIRED)));
+        return Err(AdminError::RefreshTokenMissing.into());
     };
     let claims = security
         .jwt
         .decode(refresh_token)
-        .map_err(|e| AppError::Unauthorized(e.message()))?;
-    let user_id = claims
-        .user_id()
-        .map_err(|e| AppError::Unauthorized(e.message()))?;
+        .map_err(AdminError::RefreshTokenRejected)?;
+    let user_id = claims.user_id().map_err(AdminError::RefreshTokenRejected)?;
     let user = sys_user::Entity::get(&state.db, user_id)
         .await?
-        .ok_or_else(|| AppError::NotFound(t("error-user-not-found")))?;
+        .ok_or(AdminError::UserNotFound)?;
     if user.status == 0 {
-        return Err(AppError::Forbidden(t(USER_LOCKED)));
+        return Err(AdminError::UserDisabled.into());
     }
     if !user.is_multi_login
         && token::user_sessions(state, user.id)
@@ -525,16 +505,16 @@ pub async fn refresh(
             .iter()
             .any(|s| *s != claims.session_uuid)
     {
-        return Err(AppError::Forbidden(t("error-user-login-elsewhere")));
+        return Err(AdminError::UserLoggedInElsewhere.into());
     }
     let stored = token::stored_refresh_token(state, user.id, &claims.session_uuid).await?;
     if stored.as_deref() != Some(refresh_token) {
-        return Err(AppError::Unauthorized(t(REFRESH_EXPIRED)));
+        return Err(AdminError::RefreshTokenStale.into());
     }
     // Single use: whoever deletes the key first wins a concurrent race.
     let refresh_key = state.keys().refresh_token(user.id, &claims.session_uuid);
     if !state.kv.del(&refresh_key).await? {
-        return Err(AppError::Unauthorized(t(REFRESH_EXPIRED)));
+        return Err(AdminError::RefreshTokenStale.into());
     }
     token::revoke_session(state, user.id, &claims.session_uuid, false).await?;
     let agent = client.agent();

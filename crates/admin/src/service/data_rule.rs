@@ -6,10 +6,9 @@
 //! Every change commits first, then drops the cached users (`fba:user:{uid}`) the rule reaches
 //! through scopes and roles, so their next request filters with the new rules.
 
-use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::invalidate_user;
-use fba_common::{AppError, AppResult, AppState};
+use fba_common::{AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
@@ -18,15 +17,11 @@ use super::data_permission::{
     VALUE_TEMPLATE_VARIABLES,
 };
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::sys_data_rule;
 use crate::schema::data_rule::{
     DataRuleColumn, DataRuleDetail, DataRuleFilter, TemplateVariable, ValidDataRule,
 };
-
-/// FBA's 404 for an unknown data rule.
-pub const RULE_NOT_FOUND: &str = "error-data-rule-not-found";
-const NAME_TAKEN: &str = "error-data-rule-exists";
-const MODEL_NOT_FOUND: &str = "error-data-rule-model-not-found";
 
 /// The models a rule may target: `__ALL__`, then the names of `models` (the app's, from
 /// every module: FBA's `GET /sys/data-rules/models`).
@@ -52,8 +47,7 @@ pub fn columns(models: &[&'static DataModel], model: &str) -> AppResult<Vec<Data
     if MODEL_TEMPLATE_VARIABLES.iter().any(|(k, _)| *k == model) {
         return Ok(templates.collect());
     }
-    let m = data_permission::model(models, model)
-        .ok_or_else(|| AppError::NotFound(t(MODEL_NOT_FOUND)))?;
+    let m = data_permission::model(models, model).ok_or(AdminError::DataRuleModelNotFound)?;
     Ok(m.columns
         .iter()
         .filter(|c| !COLUMN_EXCLUDE.contains(&c.key))
@@ -96,7 +90,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<DataRuleDetai
     sys_data_rule::Entity::get(db, pk)
         .await?
         .map(DataRuleDetail::from)
-        .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))
+        .ok_or_else(|| AdminError::DataRuleNotFound.into())
 }
 
 /// One page of rules matching `filter`.
@@ -141,7 +135,7 @@ pub async fn create(state: &AppState, rule: ValidDataRule) -> AppResult<()> {
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DataRuleNameTaken.into());
     }
     crud::data_rule::create(&txn, id, &rule).await?;
     txn.commit().await?;
@@ -156,13 +150,13 @@ pub async fn update(state: &AppState, pk: i64, rule: ValidDataRule) -> AppResult
     let txn = fba_db::begin_write(&state.db).await?;
     let current = sys_data_rule::Entity::get(&txn, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(RULE_NOT_FOUND)))?;
+        .ok_or(AdminError::DataRuleNotFound)?;
     if current.name != rule.name
         && sys_data_rule::Entity::get_by(&txn, sys_data_rule::Column::Name, &rule.name)
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DataRuleNameTaken.into());
     }
     let count = crud::data_rule::update(&txn, pk, &rule).await?;
     let users = users_of_rules(&txn, &[pk]).await?;

@@ -8,28 +8,24 @@
 
 use std::collections::HashSet;
 
-use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
-use fba_common::{AppError, AppResult, AppState};
+use fba_common::{AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
-use super::data_rule::{RULE_NOT_FOUND, invalidate_users};
+use super::data_rule::invalidate_users;
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::{sys_data_rule, sys_data_scope, sys_data_scope_rule};
 use crate::schema::data_rule::DataRuleDetail;
 use crate::schema::data_scope::{
     DataScopeDetail, DataScopeFilter, DataScopeWithRules, ValidDataScope,
 };
 
-/// FBA's 404 for an unknown data scope.
-pub const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
-const NAME_TAKEN: &str = "error-data-scope-exists";
-
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_data_scope::Model> {
     sys_data_scope::Entity::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(SCOPE_NOT_FOUND)))
+        .ok_or_else(|| AdminError::DataScopeNotFound.into())
 }
 
 /// Every scope.
@@ -94,7 +90,7 @@ pub async fn create(state: &AppState, scope: ValidDataScope) -> AppResult<()> {
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DataScopeNameTaken.into());
     }
     crud::data_scope::create(&txn, id, &scope).await?;
     txn.commit().await?;
@@ -113,7 +109,7 @@ pub async fn update(state: &AppState, pk: i64, scope: ValidDataScope) -> AppResu
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DataScopeNameTaken.into());
     }
     let count = crud::data_scope::update(&txn, pk, &scope).await?;
     let users = crud::data_scope::user_ids_by_scopes(&txn, &[pk]).await?;
@@ -136,7 +132,7 @@ pub async fn update_rules(state: &AppState, pk: i64, rules: Vec<i64>) -> AppResu
             .into_iter()
             .collect();
         if rules.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(t(RULE_NOT_FOUND)));
+            return Err(AdminError::DataRuleNotFound.into());
         }
     }
     sys_data_scope::Entity::replace_links(

@@ -8,29 +8,21 @@
 //! department (`fba:user:{uid}`) are dropped, so a locked or renamed department applies to their
 //! next request. (A delete needs no such step: it is refused while the department has users.)
 
-use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, invalidate_user};
 use fba_common::tree::{TreeNode, build_tree};
-use fba_common::{AppError, AppResult, AppState};
+use fba_common::{AppResult, AppState};
 use sea_orm::ConnectionTrait;
 
 use super::data_permission;
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::sys_dept;
 use crate::schema::dept::{DeptDetail, DeptFilter, DeptTree, ValidDept};
-
-/// FBA's 404 for an unknown (or deleted) department.
-pub const DEPT_NOT_FOUND: &str = "error-dept-not-found";
-const PARENT_NOT_FOUND: &str = "error-dept-parent-not-found";
-const NAME_TAKEN: &str = "error-dept-name-exists";
-const SELF_PARENT: &str = "error-self-parent";
-const HAS_USERS: &str = "error-dept-has-users";
-const HAS_CHILDREN: &str = "error-dept-has-children";
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_dept::Model> {
     crud::dept::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(DEPT_NOT_FOUND)))
+        .ok_or_else(|| AdminError::DeptNotFound.into())
 }
 
 /// One department (deleted ones count as missing).
@@ -80,12 +72,12 @@ pub async fn create(state: &AppState, dept: ValidDept) -> AppResult<()> {
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::dept::get_by_name(&txn, &dept.name).await?.is_some() {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DeptNameTaken.into());
     }
     if let Some(parent) = dept.parent_id
         && crud::dept::get(&txn, parent).await?.is_none()
     {
-        return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
+        return Err(AdminError::DeptParentNotFound.into());
     }
     crud::dept::create(&txn, id, &dept).await?;
     txn.commit().await?;
@@ -109,15 +101,15 @@ pub async fn update(state: &AppState, pk: i64, dept: ValidDept) -> AppResult<u64
     let txn = fba_db::begin_write(&state.db).await?;
     let current = require(&txn, pk).await?;
     if current.name != dept.name && crud::dept::get_by_name(&txn, &dept.name).await?.is_some() {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::DeptNameTaken.into());
     }
     // FBA checks the parent only for a truthy id: 0 is stored as given (and shown as a root).
     if let Some(parent) = dept.parent_id.filter(|p| *p != 0) {
         if crud::dept::get(&txn, parent).await?.is_none() {
-            return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
+            return Err(AdminError::DeptParentNotFound.into());
         }
         if super::is_self_or_descendant(crud::dept::parent_links(&txn).await?, pk, parent) {
-            return Err(AppError::Forbidden(t(SELF_PARENT)));
+            return Err(AdminError::DeptSelfParent.into());
         }
     }
     let count = crud::dept::update(&txn, pk, &dept).await?;
@@ -136,10 +128,10 @@ pub async fn delete(state: &AppState, pk: i64) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
     require(&txn, pk).await?;
     if !crud::dept::user_ids(&txn, pk).await?.is_empty() {
-        return Err(AppError::Conflict(t(HAS_USERS)));
+        return Err(AdminError::DeptHasUsers.into());
     }
     if crud::dept::has_children(&txn, pk).await? {
-        return Err(AppError::Conflict(t(HAS_CHILDREN)));
+        return Err(AdminError::DeptHasChildren.into());
     }
     let count = crud::dept::soft_delete(&txn, pk).await?;
     txn.commit().await?;

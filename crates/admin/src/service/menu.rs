@@ -9,23 +9,16 @@
 
 use std::collections::HashSet;
 
-use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, Security};
 use fba_common::tree::{TreeNode, build_tree};
-use fba_common::{AppError, AppResult, AppState};
+use fba_common::{AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::sys_menu;
 use crate::schema::menu::{MenuDetail, MenuFilter, MenuTree, SidebarNode, ValidMenu};
-
-/// FBA's 404 for an unknown menu.
-pub const MENU_NOT_FOUND: &str = "error-menu-not-found";
-const PARENT_NOT_FOUND: &str = "error-menu-parent-not-found";
-const TITLE_TAKEN: &str = "error-menu-title-exists";
-const SELF_PARENT: &str = "error-self-parent";
-const HAS_CHILDREN: &str = "error-menu-has-children";
 
 /// Menus nested as FBA's `GetMenuTree` (`children: null` on leaves).
 pub fn menu_tree(menus: Vec<sys_menu::Model>) -> Vec<MenuTree> {
@@ -111,7 +104,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<MenuDetail> {
     sys_menu::Entity::get(db, pk)
         .await?
         .map(MenuDetail::from)
-        .ok_or_else(|| AppError::NotFound(t(MENU_NOT_FOUND)))
+        .ok_or_else(|| AdminError::MenuNotFound.into())
 }
 
 /// The menu tree matching `filter`.
@@ -130,13 +123,13 @@ pub async fn create(state: &AppState, security: &Security, menu: ValidMenu) -> A
     let id = state.next_id()?;
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
-        return Err(AppError::Conflict(t(TITLE_TAKEN)));
+        return Err(AdminError::MenuTitleTaken.into());
     }
     // FBA checks the parent only for a truthy id: 0 is stored as given (and shown as a root).
     if let Some(parent) = menu.parent_id.filter(|p| *p != 0)
         && sys_menu::Entity::get(&txn, parent).await?.is_none()
     {
-        return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
+        return Err(AdminError::MenuParentNotFound.into());
     }
     crud::menu::create(&txn, id, &menu).await?;
     txn.commit().await?;
@@ -158,16 +151,16 @@ pub async fn update(
     let txn = fba_db::begin_write(&state.db).await?;
     let current = sys_menu::Entity::get(&txn, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(MENU_NOT_FOUND)))?;
+        .ok_or(AdminError::MenuNotFound)?;
     if current.title != menu.title && crud::menu::get_by_title(&txn, &menu.title).await?.is_some() {
-        return Err(AppError::Conflict(t(TITLE_TAKEN)));
+        return Err(AdminError::MenuTitleTaken.into());
     }
     if let Some(parent) = menu.parent_id.filter(|p| *p != 0) {
         if sys_menu::Entity::get(&txn, parent).await?.is_none() {
-            return Err(AppError::NotFound(t(PARENT_NOT_FOUND)));
+            return Err(AdminError::MenuParentNotFound.into());
         }
         if super::is_self_or_descendant(crud::menu::parent_links(&txn).await?, pk, parent) {
-            return Err(AppError::Forbidden(t(SELF_PARENT)));
+            return Err(AdminError::MenuSelfParent.into());
         }
     }
     let count = crud::menu::update(&txn, pk, &menu).await?;
@@ -184,7 +177,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, security: &Security, pk: i64) -> AppResult<u64> {
     let txn = fba_db::begin_write(&state.db).await?;
     if crud::menu::has_children(&txn, pk).await? {
-        return Err(AppError::Conflict(t(HAS_CHILDREN)));
+        return Err(AdminError::MenuHasChildren.into());
     }
     // Collected before the role links go (FBA looks after deleting them and finds nobody).
     let users = crud::menu::user_ids_by_menu(&txn, pk).await?;

@@ -3,13 +3,13 @@
 //! newest `USER_PASSWORD_HISTORY_CHECK_COUNT` passwords. Used by every route that sets a
 //! password for an existing user; it reads the history but writes nothing.
 
-use fba_common::i18n::{t, t_args};
 use fba_common::security::verify_password;
 use fba_common::{AppError, AppResult};
 use fba_core_conf::UserSecuritySettings;
 use sea_orm::ConnectionTrait;
 
 use crate::crud;
+use crate::error::AdminError;
 
 /// The special characters FBA's policy accepts.
 pub const SPECIAL_CHARS: &str = "!@#$%^&*()_+-=[]{};:'\",.<>?/\\|`~";
@@ -26,33 +26,27 @@ pub fn check_composition(settings: &UserSecuritySettings, password: &str) -> App
     let min = settings.password_min_length as usize;
     let max = settings.password_max_length as usize;
     if chars < min {
-        return Err(AppError::BadRequest(t_args(
-            "error-password-too-short",
-            &[("min", min.to_string().into())],
-        )));
+        return Err(AdminError::PasswordTooShort { min }.into());
     }
     if chars > max {
-        return Err(AppError::BadRequest(t_args(
-            "error-password-too-long",
-            &[("max", max.to_string().into())],
-        )));
+        return Err(AdminError::PasswordTooLong { max }.into());
     }
     if password.len() > BCRYPT_MAX_BYTES {
-        return Err(AppError::BadRequest(t_args(
-            "error-password-too-many-bytes",
-            &[("max", BCRYPT_MAX_BYTES.to_string().into())],
-        )));
+        return Err(AdminError::PasswordTooManyBytes {
+            max: BCRYPT_MAX_BYTES,
+        }
+        .into());
     }
     if !password.chars().any(char::is_numeric) {
-        return Err(AppError::BadRequest(t("error-password-needs-digit")));
+        return Err(AdminError::PasswordNeedsDigit.into());
     }
     if !password.chars().any(|c| c.is_ascii_alphabetic()) {
-        return Err(AppError::BadRequest(t("error-password-needs-letter")));
+        return Err(AdminError::PasswordNeedsLetter.into());
     }
     if settings.password_require_special_char
         && !password.chars().any(|c| SPECIAL_CHARS.contains(c))
     {
-        return Err(AppError::BadRequest(t("error-password-needs-special")));
+        return Err(AdminError::PasswordNeedsSpecial.into());
     }
     Ok(())
 }
@@ -82,10 +76,7 @@ pub async fn validate_new_password<C: ConnectionTrait>(
     while let Some(result) = checks.join_next().await {
         if result.map_err(AppError::internal)?? {
             checks.abort_all();
-            return Err(AppError::BadRequest(t_args(
-                "error-password-reused",
-                &[("count", count.to_string().into())],
-            )));
+            return Err(AdminError::PasswordReused { count }.into());
         }
     }
     Ok(())

@@ -8,31 +8,26 @@
 
 use std::collections::HashSet;
 
-use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::Security;
-use fba_common::{AppError, AppResult, AppState};
+use fba_common::{AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::ConnectionTrait;
 
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::{sys_data_scope, sys_menu, sys_role, sys_role_data_scope, sys_role_menu};
 use crate::schema::data_rule::DataRuleDetail;
 use crate::schema::data_scope::{DataScopeDetail, DataScopeWithRules};
 use crate::schema::menu::{MenuDetail, MenuTree};
 use crate::schema::role::{RoleDetail, RoleFilter, RoleWithRelation, ValidRole};
 
-/// FBA's 404 for an unknown role.
-pub const ROLE_NOT_FOUND: &str = "error-role-not-found";
-const NAME_TAKEN: &str = "error-role-exists";
-const SCOPE_NOT_FOUND: &str = "error-data-scope-not-found";
-
 pub use super::access::access_changed;
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_role::Model> {
     sys_role::Entity::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(ROLE_NOT_FOUND)))
+        .ok_or_else(|| AdminError::RoleNotFound.into())
 }
 
 /// Every role.
@@ -125,7 +120,7 @@ pub async fn create(state: &AppState, role: ValidRole) -> AppResult<()> {
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::RoleNameTaken.into());
     }
     crud::role::create(&txn, id, &role).await?;
     txn.commit().await?;
@@ -149,7 +144,7 @@ pub async fn update(
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(t(NAME_TAKEN)));
+        return Err(AdminError::RoleNameTaken.into());
     }
     let count = crud::role::update(&txn, pk, &role).await?;
     let users = crud::role::user_ids_by_roles(&txn, &[pk]).await?;
@@ -177,7 +172,7 @@ pub async fn update_menus(
             .into_iter()
             .collect();
         if menus.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(t(super::menu::MENU_NOT_FOUND)));
+            return Err(AdminError::MenuNotFound.into());
         }
     }
     sys_role::Entity::replace_links(
@@ -212,7 +207,7 @@ pub async fn update_scopes(
             .into_iter()
             .collect();
         if scopes.iter().any(|id| !found.contains(id)) {
-            return Err(AppError::NotFound(t(SCOPE_NOT_FOUND)));
+            return Err(AdminError::DataScopeNotFound.into());
         }
     }
     sys_role::Entity::replace_links(

@@ -19,12 +19,13 @@ use std::path::{Component, Path, PathBuf};
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
-use fba_common::i18n::{t, t_args};
-use fba_common::{AppError, AppResult};
+use fba_common::AppResult;
 use fba_core_conf::UploadSettings;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
+
+use crate::error::AdminError;
 
 /// The URL prefix the stored files are served under.
 pub const URL_PREFIX: &str = "/static/upload";
@@ -32,9 +33,6 @@ pub const URL_PREFIX: &str = "/static/upload";
 /// The longest part of the client's name kept before `_<timestamp>.<ext>` (bytes), so the
 /// stored name stays well under the 255-byte limit of common file systems.
 pub const MAX_STEM_BYTES: usize = 150;
-
-/// FBA's message when the write fails.
-const WRITE_FAILED: &str = "error-upload-failed";
 
 /// `POST /sys/files/upload` reply data (FBA's `UploadUrl`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -50,8 +48,17 @@ pub struct UploadTarget {
     pub stored_name: String,
     /// Size limit in bytes.
     pub limit: u64,
-    /// FBA's message when the limit is passed.
-    too_large: &'static str,
+    /// Image or video: which limit applies (and which message past it).
+    pub kind: UploadKind,
+}
+
+/// The kind of an accepted upload, by its extension list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    /// `UPLOAD_IMAGE_EXT_INCLUDE`, limit `UPLOAD_IMAGE_SIZE_MAX`.
+    Image,
+    /// `UPLOAD_VIDEO_EXT_INCLUDE`, limit `UPLOAD_VIDEO_SIZE_MAX`.
+    Video,
 }
 
 /// Checks the client's file name against the extension lists and builds the stored name for
@@ -69,30 +76,24 @@ pub fn target(
     let (stem, ext) = base.rsplit_once('.').unwrap_or((base, ""));
     let ext = ext.to_lowercase();
     if ext.is_empty() {
-        return Err(AppError::BadRequest(t("error-upload-unknown-type")));
+        return Err(AdminError::UploadTypeUnknown.into());
     }
-    let (limit, too_large) = if settings.image_ext.contains(&ext) {
-        (settings.image_size_max, "error-upload-image-too-large")
+    let (limit, kind) = if settings.image_ext.contains(&ext) {
+        (settings.image_size_max, UploadKind::Image)
     } else if settings.video_ext.contains(&ext) {
-        (settings.video_size_max, "error-upload-video-too-large")
+        (settings.video_size_max, UploadKind::Video)
     } else {
-        return Err(AppError::BadRequest(t_args(
-            "error-upload-unsupported-format",
-            &[("ext", ext.clone().into())],
-        )));
+        return Err(AdminError::UploadTypeNotAllowed { ext }.into());
     };
     // The extension is a member of a configured list; keep it only if it is also a safe name
     // part (a list entry with odd characters is refused rather than trusted).
     if !ext.chars().all(|c| c.is_alphanumeric()) {
-        return Err(AppError::BadRequest(t_args(
-            "error-upload-unsupported-format",
-            &[("ext", ext.clone().into())],
-        )));
+        return Err(AdminError::UploadTypeNotAllowed { ext }.into());
     }
     Ok(UploadTarget {
         stored_name: format!("{}_{}.{ext}", safe_stem(stem), now.timestamp()),
         limit,
-        too_large,
+        kind,
     })
 }
 
@@ -150,7 +151,7 @@ where
 {
     let failed = |what: &str, e: &dyn Display| {
         tracing::error!(file = %target.stored_name, error = %e, "upload failed: {what}");
-        AppError::BadRequest(t(WRITE_FAILED))
+        AdminError::UploadFailed
     };
     let dir = &settings.dir;
     tokio::fs::create_dir_all(dir)
@@ -170,7 +171,7 @@ where
             let chunk = chunk.map_err(|e| failed("reading the request", &e))?;
             written = written.saturating_add(chunk.len() as u64);
             if written > target.limit {
-                return Err(AppError::BadRequest(t(target.too_large)));
+                return Err(AdminError::UploadTooLarge { kind: target.kind }.into());
             }
             file.write_all(&chunk)
                 .await
@@ -187,7 +188,7 @@ where
     }
     if let Err(e) = tokio::fs::rename(&temp, dir.join(&target.stored_name)).await {
         discard(&temp).await;
-        return Err(failed("moving the file into place", &e));
+        return Err(failed("moving the file into place", &e).into());
     }
     Ok(UploadUrl {
         url: format!("{URL_PREFIX}/{}", target.stored_name),
@@ -215,6 +216,8 @@ pub fn stored_file(settings: &UploadSettings, name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
+    use fba_common::AppError;
+
     use super::*;
 
     fn settings(dir: &Path) -> UploadSettings {

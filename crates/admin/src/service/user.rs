@@ -12,7 +12,6 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use fba_common::i18n::t;
 use fba_common::pagination::{Page, PageParams};
 use fba_common::security::{hash_password, invalidate_user};
 use fba_common::validate::{body_loc, check_text};
@@ -22,6 +21,7 @@ use sea_orm::{ActiveValue, ConnectionTrait, DbErr, SqlErr};
 
 use crate::crud;
 use crate::crud::user::NewUserRow;
+use crate::error::AdminError;
 use crate::model::{sys_dept, sys_role, sys_user, sys_user_role};
 use crate::schema::dept::DeptDetail;
 use crate::schema::role::{RoleDetail, RoleWithRelation};
@@ -33,26 +33,13 @@ use crate::schema::user_admin::{
 use crate::schema::user_me::EmailParam;
 use crate::service::{auth, password_policy, role, token};
 
-/// FBA's 404 for an unknown user.
-pub const USER_NOT_FOUND: &str = "error-user-not-found";
-/// FBA's 409 for a username in use.
-pub const USERNAME_TAKEN: &str = "error-username-taken";
-/// 409 for an e-mail address in use (FBA answers 500 from the unique index).
-pub const EMAIL_TAKEN: &str = "error-email-taken";
-/// FBA's 404 for an unknown (or deleted) department.
-pub const DEPT_NOT_FOUND: &str = "error-dept-not-found";
-/// FBA's 400 for an empty password on create.
-pub const PASSWORD_EMPTY: &str = "error-password-empty";
-/// FBA's 403 when a superuser toggles its own superuser/staff/status flag.
-pub const SELF_PERMISSION: &str = "error-self-permission";
-
 /// Length of a bcrypt salt string (`$2b$12$` + 22 characters), stored in `sys_user.salt`.
 const BCRYPT_SALT_LEN: usize = 29;
 
 async fn require<C: ConnectionTrait>(db: &C, pk: i64) -> AppResult<sys_user::Model> {
     sys_user::Entity::get(db, pk)
         .await?
-        .ok_or_else(|| AppError::NotFound(t(USER_NOT_FOUND)))
+        .ok_or_else(|| AdminError::UserNotFound.into())
 }
 
 /// A unique-index violation on `sys_user` as FBA's 409 (username, else e-mail).
@@ -60,9 +47,9 @@ fn conflict(e: DbErr) -> AppError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(detail)) => {
             if detail.to_ascii_lowercase().contains("email") {
-                AppError::Conflict(t(EMAIL_TAKEN))
+                AdminError::EmailTaken.into()
             } else {
-                AppError::Conflict(t(USERNAME_TAKEN))
+                AdminError::UsernameTaken.into()
             }
         }
         _ => e.into(),
@@ -82,7 +69,7 @@ async fn check_roles<C: ConnectionTrait>(db: &C, roles: &[i64]) -> AppResult<()>
     if wanted == found {
         Ok(())
     } else {
-        Err(AppError::NotFound(t(role::ROLE_NOT_FOUND)))
+        Err(AdminError::RoleNotFound.into())
     }
 }
 
@@ -93,7 +80,7 @@ async fn check_email<C: ConnectionTrait>(
     except: Option<i64>,
 ) -> AppResult<()> {
     match sys_user::Entity::get_by(db, sys_user::Column::Email, email).await? {
-        Some(other) if Some(other.id) != except => Err(AppError::Conflict(t(EMAIL_TAKEN))),
+        Some(other) if Some(other.id) != except => Err(AdminError::EmailTaken.into()),
         _ => Ok(()),
     }
 }
@@ -186,13 +173,13 @@ async fn check_new_user<C: ConnectionTrait>(db: &C, user: &ValidNewUser) -> AppR
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
+        return Err(AdminError::UsernameTaken.into());
     }
     if user.password.is_empty() {
-        return Err(AppError::BadRequest(t(PASSWORD_EMPTY)));
+        return Err(AdminError::PasswordEmpty.into());
     }
     if crud::dept::get(db, user.dept_id).await?.is_none() {
-        return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
+        return Err(AdminError::DeptNotFound.into());
     }
     check_roles(db, &user.roles).await?;
     if let Some(email) = &user.email {
@@ -290,7 +277,7 @@ async fn check_new_superuser<C: ConnectionTrait>(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
+        return Err(AdminError::UsernameTaken.into());
     }
     if let Some(email) = email {
         check_email(db, email, None).await?;
@@ -387,13 +374,13 @@ pub async fn update(state: &AppState, pk: i64, update: ValidUserUpdate) -> AppRe
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict(t(USERNAME_TAKEN)));
+        return Err(AdminError::UsernameTaken.into());
     }
     if let Some(Some(dept_id)) = update.dept_id
         && Some(dept_id) != user.dept_id
         && crud::dept::get(&txn, dept_id).await?.is_none()
     {
-        return Err(AppError::NotFound(t(DEPT_NOT_FOUND)));
+        return Err(AdminError::DeptNotFound.into());
     }
     check_roles(&txn, &update.roles).await?;
     if let Some(Some(email)) = &update.email {
@@ -433,7 +420,7 @@ pub async fn update_permission(
     let txn = fba_db::begin_write(&state.db).await?;
     let user = require(&txn, pk).await?;
     if kind != PermissionType::MultiLogin && pk == caller_id {
-        return Err(AppError::Forbidden(t(SELF_PERMISSION)));
+        return Err(AdminError::SelfPermissionChange.into());
     }
     let mut changes = sys_user::ActiveModel::default();
     let mut end_sessions = false;

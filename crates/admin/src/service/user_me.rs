@@ -4,13 +4,13 @@
 //! session of the user. Returns the number of `sys_user` rows updated (0 → FBA's soft failure).
 
 use chrono::Utc;
-use fba_common::i18n::t;
 use fba_common::security::{CurrentUser, hash_password, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::{ActiveValue, SqlErr};
 
 use crate::crud;
+use crate::error::AdminError;
 use crate::model::sys_user;
 use crate::schema::user_me::{Avatar, EmailChange, Nickname, PasswordChange};
 use crate::service::{password_policy, token};
@@ -68,13 +68,10 @@ pub async fn update_email(
 ) -> AppResult<u64> {
     let key = state.keys().email_captcha(client_ip);
     let Some(expected) = state.kv.get(&key).await? else {
-        return Err(AppError::BadRequest(t("error-email-code-expired")));
+        return Err(AdminError::EmailCodeExpired.into());
     };
     if expected != change.captcha {
-        return Err(AppError::Custom {
-            code: 40001,
-            msg: t("error-captcha-error"),
-        });
+        return Err(AdminError::EmailCodeWrong.into());
     }
     let changes = sys_user::ActiveModel {
         email: ActiveValue::Set(Some(change.email.as_str().to_owned())),
@@ -83,7 +80,7 @@ pub async fn update_email(
     let count = match crud::user::update_columns(&state.db, user_id, changes).await {
         Ok(count) => count,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(AppError::Conflict(t("error-email-taken")));
+            return Err(AdminError::EmailTaken.into());
         }
         Err(e) => return Err(e.into()),
     };
@@ -109,10 +106,10 @@ pub async fn update_password(
     if let Some(hash) = user.password.as_deref().filter(|h| !h.is_empty())
         && !verify_password(&change.old_password, Some(hash)).await?
     {
-        return Err(AppError::BadRequest(t("error-old-password-wrong")));
+        return Err(AdminError::OldPasswordWrong.into());
     }
     if change.new_password != change.confirm_password {
-        return Err(AppError::BadRequest(t("error-password-mismatch")));
+        return Err(AdminError::PasswordMismatch.into());
     }
     let security = &state.settings.user_security;
     password_policy::validate_new_password(&state.db, security, user_id, &change.new_password)

@@ -1,4 +1,6 @@
-//! [`KvError`]: the two ways a [`Kv`](super::Kv) call fails.
+//! [`KvError`]: the two ways a [`Kv`](super::Kv) call fails, and how Redis errors map to them.
+
+use redis::{ErrorKind, RedisError, ServerErrorKind};
 
 /// Why a [`Kv`](super::Kv) operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,5 +18,30 @@ impl KvError {
     /// `true` for [`KvError::Unavailable`].
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// Connection-level failures are [`KvError::Unavailable`], server replies
+/// [`KvError::Command`].
+pub(super) fn redis_error(e: RedisError) -> KvError {
+    let unavailable = e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            ErrorKind::AuthenticationFailed
+                | ErrorKind::ClusterConnectionNotFound
+                | ErrorKind::Server(
+                    ServerErrorKind::BusyLoading
+                        | ServerErrorKind::TryAgain
+                        | ServerErrorKind::ClusterDown
+                        | ServerErrorKind::MasterDown
+                )
+        );
+    if unavailable {
+        KvError::Unavailable(e.to_string())
+    } else {
+        KvError::Command(e.to_string())
     }
 }

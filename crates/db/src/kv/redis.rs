@@ -15,8 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use deadpool_redis::{Manager, Pool, PoolError, Runtime};
 use fba_core_conf::{ExposeSecret, RedisSettings};
-use redis::{AsyncConnectionConfig, ErrorKind, FromRedisValue, RedisError, ServerErrorKind, Value};
+use redis::{AsyncConnectionConfig, FromRedisValue, RedisError, Value};
 
+use super::error::redis_error;
 use super::{KeyTtl, Kv, KvBackend, KvError, RateDecision, Subscription, redis_pubsub, ttl_millis};
 
 /// Keys per `SCAN` step and per `UNLINK` batch.
@@ -370,31 +371,6 @@ pub(super) fn escape_glob(prefix: &str) -> String {
     out
 }
 
-/// Connection-level failures are [`KvError::Unavailable`], server replies
-/// [`KvError::Command`].
-pub(super) fn redis_error(e: RedisError) -> KvError {
-    let unavailable = e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_dropped()
-        || e.is_connection_refusal()
-        || matches!(
-            e.kind(),
-            ErrorKind::AuthenticationFailed
-                | ErrorKind::ClusterConnectionNotFound
-                | ErrorKind::Server(
-                    ServerErrorKind::BusyLoading
-                        | ServerErrorKind::TryAgain
-                        | ServerErrorKind::ClusterDown
-                        | ServerErrorKind::MasterDown
-                )
-        );
-    if unavailable {
-        KvError::Unavailable(e.to_string())
-    } else {
-        KvError::Command(e.to_string())
-    }
-}
-
 fn pool_error(e: PoolError) -> KvError {
     match e {
         PoolError::Backend(e) => match redis_error(e) {
@@ -417,6 +393,7 @@ mod tests {
 
     #[test]
     fn io_errors_are_unavailable_and_server_errors_are_commands() {
+        use redis::ErrorKind;
         let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(redis_error(io).is_unavailable());
         let server = RedisError::from((ErrorKind::UnexpectedReturnType, "wrong type"));

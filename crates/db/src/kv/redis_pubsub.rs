@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use redis::aio::PubSub;
 use tokio::sync::mpsc;
 
-use super::redis::redis_error;
+use super::error::redis_error;
 use super::{Delivery, KvError, Subscription};
 
 /// Messages buffered for a subscriber that is not reading.

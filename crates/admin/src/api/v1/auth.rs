@@ -21,6 +21,7 @@ use crate::schema::auth::{
     CaptchaDetail, LoginParam, LoginToken, NewToken, SwaggerLoginQuery, SwaggerToken,
 };
 use crate::service::{auth, captcha};
+use crate::settings::CookieSettings;
 
 /// Registers the `/auth` routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -85,13 +86,14 @@ async fn login(
     client: ClientInfo,
     body: Result<Json<LoginParam>, AppError>,
 ) -> AppResult<HttpResponse> {
+    let cookie = crate::settings::cookie(&state)?;
     login_rate_limit(&state, &client, &req).await?;
     let param = body?.into_inner();
     let outcome = auth::login(&state, &security, &client, &param).await?;
     let mut resp = response::ok(outcome.token);
     set_refresh_cookie(
         &mut resp,
-        &state,
+        cookie,
         outcome.refresh.token,
         outcome.refresh.expires_at,
     );
@@ -174,18 +176,19 @@ async fn refresh(
     security: web::Data<Security>,
     client: ClientInfo,
 ) -> AppResult<HttpResponse> {
-    let cookie = req.cookie(&state.settings.cookie.refresh_token_key);
+    let cookie = crate::settings::cookie(&state)?;
+    let refresh_token = req.cookie(&cookie.refresh_token_key);
     let outcome = auth::refresh(
         &state,
         &security,
         &client,
-        cookie.as_ref().map(|c| c.value()),
+        refresh_token.as_ref().map(|c| c.value()),
     )
     .await?;
     let mut resp = response::ok(outcome.token);
     set_refresh_cookie(
         &mut resp,
-        &state,
+        cookie,
         outcome.refresh.token,
         outcome.refresh.expires_at,
     );
@@ -209,7 +212,7 @@ async fn logout(
     security: web::Data<Security>,
     auth: MaybeAuthUser,
 ) -> AppResult<HttpResponse> {
-    let cookie = req.cookie(&state.settings.cookie.refresh_token_key);
+    let cookie = req.cookie(&crate::settings::cookie(&state)?.refresh_token_key);
     auth::logout(
         &state,
         &security,
@@ -220,7 +223,7 @@ async fn logout(
     let mut resp = response::ok_empty();
     let value = format!(
         "{}=\"\"; expires={}; Max-Age=0; Path=/; SameSite=lax",
-        state.settings.cookie.refresh_token_key,
+        crate::settings::cookie(&state)?.refresh_token_key,
         http_date(&Utc::now())
     );
     append_cookie(&mut resp, &value);
@@ -230,11 +233,10 @@ async fn logout(
 /// FBA's refresh cookie: `name=<jwt>; HttpOnly; Max-Age=…; Expires=…; Path=/; SameSite=lax`.
 fn set_refresh_cookie(
     resp: &mut HttpResponse,
-    state: &AppState,
+    c: &CookieSettings,
     token: String,
     expires_at: DateTime<Utc>,
 ) {
-    let c = &state.settings.cookie;
     let value = format!(
         "{}={token}; HttpOnly; Max-Age={}; Expires={}; Path=/; SameSite=lax",
         c.refresh_token_key,
