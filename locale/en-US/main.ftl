@@ -91,3 +91,21 @@ error-upload-unknown-type = Unknown file type
 error-upload-image-too-large = The image exceeds the size limit, please choose another
 error-upload-video-too-large = The video exceeds the size limit, please choose another
 error-upload-unsupported-format = The file format { $ext } is not supported
+
+# notice plugin
+error-notice-not-found = Notice does not exist
+
+# plugin system
+error-plugin-not-found = Plugin not found
+error-plugin-disabled = Plugin { $name } is not enabled, please contact the system administrator
+error-plugin-compiled-in = Plugins are compiled into the server: they cannot be installed or removed at run time
+
+# dict plugin
+error-dict-type-not-found = Dictionary type not found
+error-dict-type-exists = Dictionary type already exists
+error-dict-data-not-found = Dictionary data not found
+error-dict-data-exists = Dictionary data already exists
+# config plugin
+error-config-not-found = Config not found
+error-config-key-exists = Config { $key } already exists
+error-config-keys-duplicated = Duplicate config keys

@@ -92,3 +92,21 @@ error-upload-unknown-type = 未知的文件类型
 error-upload-image-too-large = 图片超出最大限制，请重新选择
 error-upload-video-too-large = 视频超出最大限制，请重新选择
 error-upload-unsupported-format = 此文件格式 { $ext } 暂不支持
+
+# notice plugin
+error-notice-not-found = 通知公告不存在
+
+# plugin system
+error-plugin-not-found = 插件不存在
+error-plugin-disabled = 插件 { $name } 未启用，请联系系统管理员
+error-plugin-compiled-in = 插件已编译进服务，不能在运行时安装或卸载
+
+# dict plugin
+error-dict-type-not-found = 字典类型不存在
+error-dict-type-exists = 字典类型已存在
+error-dict-data-not-found = 字典数据不存在
+error-dict-data-exists = 字典数据已存在
+# config plugin
+error-config-not-found = 参数配置不存在
+error-config-key-exists = 参数配置 { $key } 已存在
+error-config-keys-duplicated = 参数配置键名重复

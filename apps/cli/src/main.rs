@@ -121,7 +121,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
         Command::Migrate => {
             let (settings, modules) = bootstrap::prepare(settings)?;
             let db = bootstrap::connect_database(&settings).await?;
-            let outcome = bootstrap::migrate(db.inner(), &modules).await?;
+            let outcome = bootstrap::migrate(db.inner(), &modules, &settings).await?;
             println!(
                 "migrations applied: {}{}",
                 outcome.applied,
@@ -149,7 +149,7 @@ async fn run(command: Command, settings: Settings) -> CliResult {
             fba_common::security::announce(&kv, &SessionChange::All).await?;
             let (settings, modules) = bootstrap::prepare(settings)?;
             let db = bootstrap::connect_database(&settings).await?;
-            bootstrap::reset(db.inner(), &modules).await?;
+            bootstrap::reset(db.inner(), &modules, &settings).await?;
             println!("database initialised: admin / 123456");
         }
         Command::DropDb { yes } => {

@@ -64,7 +64,8 @@ async fn database_lifecycle_and_accounts() {
         scalar(&db, "SELECT COUNT(*) FROM sys_menu")
             .await
             .as_deref(),
-        Some("50")
+        Some("66"),
+        "FBA's 50 menus and the dict, config and notice plugins' 16"
     );
 
     // A second migrate is a no-op and does not seed twice.
@@ -182,7 +183,17 @@ async fn database_lifecycle_and_accounts() {
         scalar(&db, "SELECT COUNT(*) FROM sys_menu")
             .await
             .as_deref(),
-        Some("50")
+        Some("66")
+    );
+    // Every module's seed ran again: the UI's dict codes are back.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM sys_dict_data WHERE type_code = 'sys_status'"
+        )
+        .await
+        .as_deref(),
+        Some("2")
     );
 
     db.close().await.unwrap();

@@ -76,7 +76,8 @@ pub async fn start_ids(
 
 /// The state the services take, over opened stores: `settings`, `db`, `kv`, snowflake ids (when
 /// enabled, see [`start_ids`]), an empty session cache keeping entries for
-/// `TOKEN_LOCAL_CACHE_SECONDS` and `ip_locator`. It starts no watcher: a server subscribes the
+/// `TOKEN_LOCAL_CACHE_SECONDS`, `ip_locator` and the two-level cache (unsubscribed: its local
+/// level is off until [`fba_common::cache::Cache::watch`]). It starts no watcher: a server subscribes the
 /// session cache itself ([`fba_common::security::SessionCache::watch`]); a one-shot command
 /// (the `fba` CLI) leaves it unsubscribed, so it remembers nothing, and its revocations still
 /// reach every replica through the change channel. Whoever builds one shuts `ids` down on exit
@@ -95,6 +96,7 @@ pub async fn app_state(
     let sessions = fba_common::security::SessionCache::new(std::time::Duration::from_secs(
         settings.token.local_cache_secs,
     ));
+    let cache = fba_common::cache::Cache::new(&settings, kv.clone());
     Ok(fba_common::AppState {
         settings,
         db,
@@ -104,6 +106,7 @@ pub async fn app_state(
         sessions: std::sync::Arc::new(sessions),
         ip_locator: std::sync::Arc::new(ip_locator),
         modules,
+        cache: std::sync::Arc::new(cache),
     })
 }
 
@@ -152,8 +155,11 @@ pub fn register_settings(settings: &mut Settings, modules: &Modules) -> Result<(
 pub async fn migrate(
     db: &DatabaseConnection,
     modules: &Modules,
+    settings: &Settings,
 ) -> Result<MigrateOutcome, BootstrapError> {
-    Ok(modules.migrate(db).await?)
+    Ok(modules
+        .migrate(db, &std::sync::Arc::new(settings.clone()))
+        .await?)
 }
 
 /// Drops every module's tables and re-creates the schema and the seed rows (with the test
@@ -161,8 +167,14 @@ pub async fn migrate(
 ///
 /// # Errors
 /// [`BootstrapError::Migration`] when a statement fails.
-pub async fn reset(db: &DatabaseConnection, modules: &Modules) -> Result<(), BootstrapError> {
-    modules.reset(db).await?;
+pub async fn reset(
+    db: &DatabaseConnection,
+    modules: &Modules,
+    settings: &Settings,
+) -> Result<(), BootstrapError> {
+    modules
+        .reset(db, &std::sync::Arc::new(settings.clone()))
+        .await?;
     Ok(())
 }
 

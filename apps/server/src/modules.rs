@@ -4,21 +4,30 @@ use std::sync::Arc;
 
 use fba_common::module::{Module, ModuleError, Modules};
 
-/// The modules compiled in, in mounting order: the admin core (feature `admin`, on by
-/// default), then the task system, the plugins and the agent as their crates arrive.
-pub fn enabled() -> Vec<Arc<dyn Module>> {
-    vec![
+/// The modules compiled in, in mounting order: the admin core (feature `admin`), then the
+/// plugin system and its plugins (feature `plugins`, each plugin a feature of `fba-plugins`),
+/// all on by default; the task system and the agent join the same way.
+///
+/// # Errors
+/// [`ModuleError::Invalid`] when the plugins cannot be composed (an invalid manifest, a
+/// dependency cycle, the required `dict` plugin left out).
+pub fn enabled() -> Result<Vec<Arc<dyn Module>>, ModuleError> {
+    #[allow(unused_mut)]
+    let mut list: Vec<Arc<dyn Module>> = vec![
         #[cfg(feature = "admin")]
         fba_admin::module(),
-    ]
+    ];
+    #[cfg(feature = "plugins")]
+    list.extend(fba_plugins::modules().map_err(|e| ModuleError::Invalid(e.to_string()))?);
+    Ok(list)
 }
 
 /// [`enabled`] as an app, with `extra` modules after them (tests, services embedding fba-rs).
 ///
 /// # Errors
-/// [`ModuleError`] when two modules share a name or a data model.
+/// [`ModuleError`] when the modules cannot be composed or two share a name or a data model.
 pub fn with(extra: Vec<Arc<dyn Module>>) -> Result<Modules, ModuleError> {
-    let mut list = enabled();
+    let mut list = enabled()?;
     list.extend(extra);
     Modules::new(list)
 }

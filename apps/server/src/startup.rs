@@ -12,7 +12,7 @@ use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
 use fba_common::middleware::{BodyDeadline, RequestContext};
-use fba_common::module::{Module, RunningServices};
+use fba_common::module::{Module, Modules, RunningServices};
 use fba_core_conf::Settings;
 
 use crate::bootstrap::{self, BootstrapError};
@@ -65,14 +65,26 @@ impl Application {
     /// As [`Application::build`]; also two modules sharing a name, or an invalid section of a
     /// module's settings.
     pub async fn build_with_modules(
-        mut settings: Settings,
+        settings: Settings,
         extra: Vec<Arc<dyn Module>>,
     ) -> Result<Self, StartupError> {
         let modules = crate::modules::with(extra).map_err(BootstrapError::from)?;
+        Self::build_from(settings, modules).await
+    }
+
+    /// Like [`Application::build`], made of exactly `modules` (none of the enabled ones unless
+    /// listed): services that compose their own app, and tests of a module list.
+    ///
+    /// # Errors
+    /// As [`Application::build_with_modules`].
+    pub async fn build_from(
+        mut settings: Settings,
+        modules: Modules,
+    ) -> Result<Self, StartupError> {
         bootstrap::register_settings(&mut settings, &modules).map_err(BootstrapError::from)?;
         let settings = Arc::new(settings);
         let db = bootstrap::connect_database(&settings).await?;
-        let outcome = bootstrap::migrate(db.inner(), &modules).await?;
+        let outcome = bootstrap::migrate(db.inner(), &modules, &settings).await?;
         if outcome.applied > 0 || outcome.seeded {
             tracing::info!(
                 applied = outcome.applied,
@@ -98,6 +110,7 @@ impl Application {
             .watch(&state.kv)
             .await
             .map_err(BootstrapError::from)?;
+        state.cache.watch().await.map_err(BootstrapError::from)?;
         // The operation log's queue and writer run beside the server; flushed when it stops.
         let sink = modules
             .opera_log_sink(&state)

@@ -9,7 +9,8 @@ use sea_orm::{
 
 use crate::model::sys_menu;
 
-/// One `sys_menu` row a module needs (FBA's menu fields; status, display and cache on).
+/// One `sys_menu` row a module needs (FBA's menu fields). As FBA's plugin scripts seed them:
+/// status and cache on, shown in the sidebar unless a button, `link` empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MenuSeed {
     /// `name`: the route name, unique among the seeded menus; how the row is found again.
@@ -84,9 +85,9 @@ pub async fn ensure_menus<C: ConnectionTrait>(db: &C, menus: &[MenuSeed]) -> Res
             component: Set(menu.component.map(str::to_owned)),
             perms: Set(menu.perms.map(str::to_owned)),
             status: Set(1),
-            display: Set(1),
+            display: Set(i32::from(menu.menu_type != 2)),
             cache: Set(1),
-            link: Set(None),
+            link: Set(Some(String::new())),
             remark: Set(None),
             parent_id: Set(parent_id),
             created_time: Set(chrono::Utc::now()),

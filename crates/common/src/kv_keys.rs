@@ -22,6 +22,14 @@ pub const CASBIN_RELOAD_CHANNEL: &str = "fba:casbin:reload";
 /// in FBA either); the key is `{prefix}:{client ip}`.
 pub const EMAIL_CAPTCHA_PREFIX: &str = "fba:email:captcha";
 
+/// Prefix of the plugin records (FBA's `PLUGIN_REDIS_PREFIX`): `{prefix}:{plugin}` holds a
+/// plugin's manifest with its `enable` switch, `{prefix}:changed` says plugins changed.
+pub const PLUGIN_PREFIX: &str = "fba:plugin";
+
+/// Channel announcing a plugin switched on or off to every replica (fba-rs; the message is
+/// the plugin's name).
+pub const PLUGIN_STATUS_CHANNEL: &str = "fba:plugin:status";
+
 /// Key names from the prefixes of one [`Settings`]; cheap to make (one borrow), e.g. through
 /// [`crate::AppState::keys`].
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +160,37 @@ impl<'a> KvKeys<'a> {
     pub fn casbin_reload_channel(&self) -> &'static str {
         CASBIN_RELOAD_CHANNEL
     }
+
+    /// `fba:plugin:{name}`: a plugin's manifest and `enable` switch.
+    pub fn plugin(&self, name: &str) -> String {
+        format!("{PLUGIN_PREFIX}:{name}")
+    }
+
+    /// `fba:plugin:`: every plugin record (and `changed`).
+    pub fn plugin_prefix(&self) -> String {
+        format!("{PLUGIN_PREFIX}:")
+    }
+
+    /// `fba:plugin:changed`: set when a plugin was switched, installed or removed.
+    pub fn plugin_changed(&self) -> String {
+        format!("{PLUGIN_PREFIX}:changed")
+    }
+
+    /// The channel of plugin switches ([`PLUGIN_STATUS_CHANNEL`]).
+    pub fn plugin_status_channel(&self) -> &'static str {
+        PLUGIN_STATUS_CHANNEL
+    }
+
+    /// `fba:cache:…` key `{prefix}:{suffix}` of the two-level cache, under one of the
+    /// `CACHE_*_REDIS_PREFIX` prefixes.
+    pub fn cache(&self, prefix: &str, suffix: &str) -> String {
+        format!("{prefix}:{suffix}")
+    }
+
+    /// The channel of cache invalidations (`CACHE_PUBSUB_CHANNEL`, `fba:cache:invalidate`).
+    pub fn cache_invalidate_channel(&self) -> &'a str {
+        &self.settings.cache.pubsub_channel
+    }
 }
 
 fn session_key(prefix: &str, user_id: i64, session: &str) -> String {
@@ -227,6 +266,19 @@ mod tests {
         assert_eq!(k.snowflake_node(3, 17), "fba:snowflake:nodes:3:17");
         assert_eq!(k.auth_changed_channel(), "fba:auth:changed");
         assert_eq!(k.casbin_reload_channel(), "fba:casbin:reload");
+        assert_eq!(k.plugin("dict"), "fba:plugin:dict");
+        assert_eq!(k.plugin_prefix(), "fba:plugin:");
+        assert_eq!(k.plugin_changed(), "fba:plugin:changed");
+        assert_eq!(k.plugin_status_channel(), "fba:plugin:status");
+        assert_eq!(
+            k.cache(&s.cache.dict_prefix, "type:sys_status"),
+            "fba:cache:dict:type:sys_status"
+        );
+        assert_eq!(
+            k.cache(&s.cache.config_prefix, "LOGIN"),
+            "fba:cache:config:LOGIN"
+        );
+        assert_eq!(k.cache_invalidate_channel(), "fba:cache:invalidate");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`module`]: the [`module::Module`] seam every domain crate plugs into the app through, and
 //!   [`data_model`]: the tables data rules may filter.
 
+pub mod cache;
 pub mod context;
 pub mod data_model;
 pub mod datetime;
@@ -23,6 +24,7 @@ pub mod kv_keys;
 pub mod middleware;
 pub mod module;
 pub mod openapi;
+pub mod overrides;
 pub mod pagination;
 pub mod response;
 pub mod routing;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub ip_locator: Arc<IpLocator>,
     /// The modules the app is made of (their data-permission models, names).
     pub modules: Modules,
+    /// FBA's two-level cache (in-process + Kv store) of read-mostly rows.
+    pub cache: Arc<crate::cache::Cache>,
 }
 
 /// In-process cache slots tagged with a generation: a slot is valid while its generation equals

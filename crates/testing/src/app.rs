@@ -26,6 +26,7 @@ pub struct TestApp {
     database_url: String,
     redis_namespace: Option<String>,
     modules: Vec<Arc<dyn Module>>,
+    exactly: bool,
     db: Option<TestDatabase>,
 }
 
@@ -33,6 +34,7 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct TestAppBuilder {
     modules: Vec<Arc<dyn Module>>,
+    exactly: bool,
     settings: Vec<(String, String)>,
     database_url: Option<String>,
     redis: Option<(String, String)>,
@@ -42,6 +44,13 @@ impl TestAppBuilder {
     /// Adds a module after the server's enabled ones.
     pub fn module(mut self, module: Arc<dyn Module>) -> Self {
         self.modules.push(module);
+        self
+    }
+
+    /// Makes the app of exactly the modules added with [`TestAppBuilder::module`] (in that
+    /// order), without the server's enabled ones.
+    pub fn exactly(mut self) -> Self {
+        self.exactly = true;
         self
     }
 
@@ -70,6 +79,7 @@ impl TestAppBuilder {
             other.redis_namespace.clone().unwrap_or_default(),
         ));
         self.modules = other.modules.clone();
+        self.exactly = other.exactly;
         self
     }
 
@@ -89,7 +99,7 @@ impl TestAppBuilder {
         };
         pairs.extend(self.settings);
         let settings = Settings::from_source(&Source::from_pairs(pairs)).expect("valid settings");
-        TestApp::start(settings, db, self.modules).await
+        TestApp::start(settings, db, self.modules, self.exactly).await
     }
 }
 
@@ -171,13 +181,18 @@ impl TestApp {
         settings: Settings,
         db: Option<TestDatabase>,
         modules: Vec<Arc<dyn Module>>,
+        exactly: bool,
     ) -> Self {
         let database_url =
             fba_core_conf::ExposeSecret::expose_secret(&settings.database.url).to_owned();
         let redis_namespace = settings.redis.as_ref().map(|r| r.key_namespace.clone());
-        let app = Application::build_with_modules(settings, modules.clone())
-            .await
-            .expect("app builds");
+        let app = if exactly {
+            let list = fba_common::module::Modules::new(modules.clone()).expect("module list");
+            Application::build_from(settings, list).await
+        } else {
+            Application::build_with_modules(settings, modules.clone()).await
+        }
+        .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state().clone();
@@ -196,6 +211,7 @@ impl TestApp {
             database_url,
             redis_namespace,
             modules,
+            exactly,
             db,
         }
     }

@@ -542,7 +542,12 @@ async fn data_rule_models_columns_and_templates() {
             "User",
             "UserPasswordHistory",
             "sys_role_menu",
-            "sys_user_role"
+            "sys_user_role",
+            // The plugins' models, through the module seam (dict, config, notice).
+            "DictType",
+            "DictData",
+            "Config",
+            "Notice"
         ])
     );
     let (status, body) = app

@@ -80,7 +80,11 @@ async fn admin_sidebar_is_the_vben5_tree_of_every_non_button_menu() {
         ]
     );
     let all = flatten(data);
-    assert_eq!(all.len(), 27, "50 seeded menus minus 23 buttons");
+    assert_eq!(
+        all.len(),
+        30,
+        "50 seeded menus minus 23 buttons, plus the dict, config and notice pages"
+    );
     assert!(all.iter().all(|n| n["type"] != 2));
 
     let dashboard = &data[0];
@@ -139,7 +143,10 @@ async fn admin_sidebar_is_the_vben5_tree_of_every_non_button_menu() {
             "SysRole",
             "SysMenu",
             "SysDataPermission",
-            "SysPlugin"
+            "PluginConfig",
+            "SysPlugin",
+            "PluginDict",
+            "PluginNotice"
         ]
     );
     assert_eq!(system["component"], Value::Null);
@@ -212,7 +219,7 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
     let (status, body) = app.get_json(MENUS, &user).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
-    assert_eq!(flatten(data).len(), 50);
+    assert_eq!(flatten(data).len(), 66, "FBA's 50 and the plugins' 16");
     assert_eq!(
         names(data),
         [
@@ -266,7 +273,7 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
         .await;
     assert_eq!(
         flatten(&body["data"]).len(),
-        50,
+        66,
         "an empty filter is no filter"
     );
 
@@ -390,7 +397,7 @@ async fn creating_a_menu_checks_title_parent_and_every_field() {
     let (_, tree) = app.get_json(MENUS, &admin).await;
     assert_eq!(
         flatten(&tree["data"]).len(),
-        53,
+        69,
         "nothing stored by refused requests"
     );
 

@@ -108,7 +108,7 @@ async fn login_steps(
     param: &LoginParam,
     user_uuid: &mut Option<String>,
 ) -> AppResult<LoginOutcome> {
-    if state.settings.login.captcha_enabled {
+    if state.login_settings().await?.captcha_enabled {
         check_captcha(state, param.uuid.as_deref(), param.captcha.as_deref()).await?;
     }
     let (mut user, days_remaining) =
@@ -265,7 +265,7 @@ async fn verify_credentials(
         return Err(failed_attempt(state, user.id, slot).await?.into());
     }
     release_check_slot(state, user.id, slot).await?;
-    let days_remaining = password_days_remaining(state, user.last_password_changed_time)?;
+    let days_remaining = password_days_remaining(state, user.last_password_changed_time).await?;
     clear_lock(state, user.id).await?;
     Ok((user, days_remaining))
 }
@@ -350,7 +350,7 @@ struct CheckSlot;
 /// 403 (FBA's too-many-failures message) once the failures reach the threshold; 429 when no
 /// slot frees up within 30 s; 503 when the Kv store is down.
 async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<CheckSlot>> {
-    let threshold = i64::from(state.settings.user_security.lock_threshold);
+    let threshold = i64::from(state.user_security().await?.lock_threshold);
     if threshold == 0 {
         return Ok(None);
     }
@@ -414,7 +414,7 @@ async fn failed_attempt(
     if slot.is_none() {
         return Ok(AdminError::PasswordWrong);
     }
-    let sec = &state.settings.user_security;
+    let sec = state.user_security().await?;
     let ttl = Duration::from_secs(sec.lock_secs);
     let key = state.keys().login_failure(user_id);
     let failures = state.kv.incr(&key, 1, Some(ttl)).await;
@@ -439,11 +439,11 @@ async fn failed_attempt(
 
 /// FBA's password-age check: never changed or older than `USER_PASSWORD_EXPIRY_DAYS` → 403;
 /// else the whole days left when within `USER_PASSWORD_REMINDER_DAYS`. Expiry 0: never.
-fn password_days_remaining(
+async fn password_days_remaining(
     state: &AppState,
     changed: Option<DateTime<Utc>>,
 ) -> AppResult<Option<i64>> {
-    let sec = &state.settings.user_security;
+    let sec = state.user_security().await?;
     if sec.password_expiry_days == 0 {
         return Ok(None);
     }

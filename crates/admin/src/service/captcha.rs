@@ -46,7 +46,7 @@ pub async fn create(state: &AppState) -> AppResult<CaptchaDetail> {
     .await
     .map_err(AppError::internal)?;
     let uuid = uuid::Uuid::new_v4().to_string();
-    let login = &state.settings.login;
+    let login = state.login_settings().await?;
     state
         .kv
         .set(

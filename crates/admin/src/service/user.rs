@@ -318,7 +318,7 @@ pub async fn create_superuser(state: &AppState, new: NewSuperuser) -> AppResult<
         }
         None => None,
     };
-    password_policy::check_composition(&state.settings.user_security, &new.password)?;
+    password_policy::check_composition(&*state.user_security().await?, &new.password)?;
     check_new_superuser(&state.db, &new.username, email.as_deref()).await?;
     let (hash, salt) = hash_with_salt(state, &new.password).await?;
     let id = state.next_id()?;
@@ -459,8 +459,8 @@ pub async fn update_permission(
 /// 404 `用户不存在`, 400 with the policy's message; a database or Kv failure.
 pub async fn reset_password(state: &AppState, pk: i64, password: &NewPassword) -> AppResult<u64> {
     require(&state.db, pk).await?;
-    let security = &state.settings.user_security;
-    password_policy::validate_new_password(&state.db, security, pk, password.as_str()).await?;
+    let security = state.user_security().await?;
+    password_policy::validate_new_password(&state.db, &security, pk, password.as_str()).await?;
     let (hash, salt) = hash_with_salt(state, password.as_str()).await?;
     let history_id = state.next_id()?;
     let now = Utc::now();

@@ -111,8 +111,8 @@ pub async fn update_password(
     if change.new_password != change.confirm_password {
         return Err(AdminError::PasswordMismatch.into());
     }
-    let security = &state.settings.user_security;
-    password_policy::validate_new_password(&state.db, security, user_id, &change.new_password)
+    let security = state.user_security().await?;
+    password_policy::validate_new_password(&state.db, &security, user_id, &change.new_password)
         .await?;
     let hash = hash_password(&change.new_password, security.bcrypt_cost).await?;
     let salt = hash

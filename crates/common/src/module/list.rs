@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::web::ServiceConfig;
-use fba_core_conf::{ConfigError, Sections};
+use fba_core_conf::{ConfigError, Sections, Settings};
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTraitSelf;
 
@@ -24,6 +24,9 @@ pub enum ModuleError {
     /// Two modules declare the same data-permission model name.
     #[error("data-permission model {0:?} is declared by two modules")]
     DuplicateModel(&'static str),
+    /// A crate could not compose its modules (its own one-line reason).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What [`Modules::migrate`] did.
@@ -99,11 +102,15 @@ impl Modules {
     }
 
     /// Applies every module's pending migrations (module order), then runs each module's seed
-    /// in a transaction of its own.
+    /// in a transaction of its own, with `settings`.
     ///
     /// # Errors
     /// The first failing statement.
-    pub async fn migrate(&self, db: &DatabaseConnection) -> Result<MigrateOutcome, DbErr> {
+    pub async fn migrate(
+        &self,
+        db: &DatabaseConnection,
+        settings: &Arc<Settings>,
+    ) -> Result<MigrateOutcome, DbErr> {
         let mut outcome = MigrateOutcome::default();
         let mut fresh = Vec::with_capacity(self.list.len());
         for module in self.list.iter() {
@@ -118,7 +125,11 @@ impl Modules {
         }
         for (module, fresh) in self.list.iter().zip(fresh) {
             let txn = fba_db::begin_write(db).await?;
-            let inserted = module.seed(&txn, SeedContext { fresh }).await?;
+            let ctx = SeedContext {
+                fresh,
+                settings: Arc::clone(settings),
+            };
+            let inserted = module.seed(&txn, ctx).await?;
             txn.commit().await?;
             if inserted {
                 tracing::info!(module = module.name(), "seed rows inserted");
@@ -144,14 +155,21 @@ impl Modules {
     ///
     /// # Errors
     /// The first failing statement.
-    pub async fn reset(&self, db: &DatabaseConnection) -> Result<MigrateOutcome, DbErr> {
+    pub async fn reset(
+        &self,
+        db: &DatabaseConnection,
+        settings: &Arc<Settings>,
+    ) -> Result<MigrateOutcome, DbErr> {
         self.drop_all(db).await?;
-        self.migrate(db).await
+        self.migrate(db, settings).await
     }
 
-    /// Mounts every module's API routes (under the prefix the caller scoped `cfg` to).
+    /// Mounts every module's API routes (under the prefix the caller scoped `cfg` to), the last
+    /// module first: a later module that extends an earlier one's scope (a plugin's
+    /// `/sys/dict-types` beside admin's `/sys` scope) must be matched before that scope, which
+    /// would otherwise take the path and answer 404.
     pub fn configure_api(&self, cfg: &mut ServiceConfig) {
-        for module in self.list.iter() {
+        for module in self.list.iter().rev() {
             module.configure_api(cfg);
         }
     }
@@ -180,6 +198,11 @@ impl Modules {
     /// The first module's authentication store.
     pub fn auth_store(&self, state: &AppState) -> Option<Arc<dyn AuthStore>> {
         self.list.iter().find_map(|m| m.auth_store(state))
+    }
+
+    /// The first module's run-time settings overrides.
+    pub fn settings_overrides(&self) -> Option<Arc<dyn crate::overrides::SettingsOverrides>> {
+        self.list.iter().find_map(|m| m.settings_overrides())
     }
 
     /// The first module's operation-log sink.

@@ -125,6 +125,12 @@ pub trait Module: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// The run-time overrides of the login and password settings this module provides (the
+    /// config plugin): the app takes the first module that provides them.
+    fn settings_overrides(&self) -> Option<Arc<dyn crate::overrides::SettingsOverrides>> {
+        None
+    }
+
     /// Starts the module's background services with the app (workers, watchers, queues);
     /// each is stopped, in reverse order, when the app stops.
     ///
@@ -147,10 +153,12 @@ pub trait Module: Send + Sync + 'static {
 }
 
 /// What [`Module::seed`] is told about the migration run before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SeedContext {
     /// Whether the module had no migration applied before this run (its tables are new).
     pub fresh: bool,
+    /// The settings the app starts with (seed rows that mirror a setting take its value).
+    pub settings: Arc<fba_core_conf::Settings>,
 }
 
 /// A background service a module started ([`Module::start`]).
