@@ -528,6 +528,9 @@ fn field_error_from_serde(section: &str, path: &str, message: &str, root: &Value
         } else {
             "int_type"
         }
+    } else if expected.contains("map") || expected.contains("struct") {
+        // Before the string check: "struct" contains "str".
+        "model_attributes_type"
     } else if expected.contains("string") || expected.contains("str") {
         "string_type"
     } else if expected.contains("bool") {
@@ -536,8 +539,6 @@ fn field_error_from_serde(section: &str, path: &str, message: &str, root: &Value
         "float_type"
     } else if expected.contains("sequence") {
         "list_type"
-    } else if expected.contains("map") || expected.contains("struct") {
-        "model_attributes_type"
     } else {
         return FieldError::new(
             "value_error",
@@ -690,6 +691,12 @@ mod tests {
             panic!("expected a validation error");
         };
         assert_eq!(errs[0].loc, vec![Value::from("body"), Value::from("age")]);
+        // A model where a scalar came: pydantic's `model_attributes_type`, not `string_type`
+        // ("struct" contains "str").
+        let Err(AppError::Validation(errs)) = parse_json::<Vec<Login>>(br#"[5]"#) else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(errs[0].kind, "model_attributes_type");
     }
 
     /// `loc[1]` and `type` of every error of a 422.
