@@ -114,7 +114,7 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 async fn run(command: Command, settings: Settings) -> CliResult {
     match command {
         Command::Run { .. } => {
-            let app = fba_server::Application::build(settings).await?;
+            let app = Box::pin(fba_server::Application::build(settings)).await?;
             println!("fba-rs listening on port {}", app.port());
             app.run_until_stopped().await?;
         }

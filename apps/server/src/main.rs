@@ -18,7 +18,9 @@ async fn main() -> ExitCode {
     };
     fba_server::telemetry::init(&settings.log);
     let addr = settings.server.bind_addr();
-    let app = match fba_server::Application::build(settings).await {
+    // Boxed: the start-up future (every module's migrations, seeds and services) nests too
+    // deeply for the layout query of `main`'s future in release builds.
+    let app = match Box::pin(fba_server::Application::build(settings)).await {
         Ok(app) => app,
         Err(e) => {
             tracing::error!("start-up failed: {e}");
