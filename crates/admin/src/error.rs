@@ -13,8 +13,6 @@ use fba_common::AppError;
 use fba_common::i18n::{t, t_args};
 use fba_common::security::TokenError;
 
-use crate::service::upload::UploadKind;
-
 /// FBA's business code for a wrong captcha or e-mail code (sent with HTTP 400).
 const CAPTCHA_ERROR_CODE: u16 = 40001;
 
@@ -211,12 +209,12 @@ pub enum AdminError {
         /// The lower-cased extension.
         ext: String,
     },
-    /// 400: the file passed the size limit of its kind.
-    #[error("upload too large")]
-    UploadTooLarge {
-        /// Image or video (the message names it).
-        kind: UploadKind,
-    },
+    /// 400: an image passed `UPLOAD_IMAGE_SIZE_MAX`.
+    #[error("image too large")]
+    UploadImageTooLarge,
+    /// 400: a video passed `UPLOAD_VIDEO_SIZE_MAX`.
+    #[error("video too large")]
+    UploadVideoTooLarge,
     /// 400: the client's stream failed or the file could not be written (the cause is logged
     /// where it happens).
     #[error("upload failed")]
@@ -314,10 +312,8 @@ impl From<AdminError> for AppError {
                 "error-upload-unsupported-format",
                 &[("ext", ext.into())],
             )),
-            E::UploadTooLarge { kind } => AppError::BadRequest(t(match kind {
-                UploadKind::Image => "error-upload-image-too-large",
-                UploadKind::Video => "error-upload-video-too-large",
-            })),
+            E::UploadImageTooLarge => AppError::BadRequest(t("error-upload-image-too-large")),
+            E::UploadVideoTooLarge => AppError::BadRequest(t("error-upload-video-too-large")),
             E::UploadFailed => AppError::BadRequest(t("error-upload-failed")),
         }
     }
@@ -405,9 +401,7 @@ mod tests {
             zh(400, "此文件格式 exe 暂不支持")
         );
         assert_eq!(
-            reply(AdminError::UploadTooLarge {
-                kind: UploadKind::Video
-            }),
+            reply(AdminError::UploadVideoTooLarge),
             zh(400, "视频超出最大限制，请重新选择")
         );
     }

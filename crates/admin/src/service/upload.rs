@@ -61,6 +61,16 @@ pub enum UploadKind {
     Video,
 }
 
+impl UploadKind {
+    /// The refusal of a file of this kind past its limit.
+    pub fn too_large(self) -> AdminError {
+        match self {
+            Self::Image => AdminError::UploadImageTooLarge,
+            Self::Video => AdminError::UploadVideoTooLarge,
+        }
+    }
+}
+
 /// Checks the client's file name against the extension lists and builds the stored name for
 /// an upload at `now`.
 ///
@@ -171,7 +181,7 @@ where
             let chunk = chunk.map_err(|e| failed("reading the request", &e))?;
             written = written.saturating_add(chunk.len() as u64);
             if written > target.limit {
-                return Err(AdminError::UploadTooLarge { kind: target.kind }.into());
+                return Err(target.kind.too_large().into());
             }
             file.write_all(&chunk)
                 .await
