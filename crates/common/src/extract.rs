@@ -59,6 +59,23 @@ pub trait Validate: Sized {
     fn validate(self) -> Result<Self::Valid, AppError>;
 }
 
+/// Implements [`Validate`] for request bodies through their own
+/// `fn parse(self) -> Result<Valid, AppError>`: `validate_by_parse!(Body => ValidBody, ...)`.
+#[macro_export]
+macro_rules! validate_by_parse {
+    ($($body:ty => $valid:ty),+ $(,)?) => {
+        $(
+            impl $crate::extract::Validate for $body {
+                type Valid = $valid;
+
+                fn validate(self) -> Result<$valid, $crate::AppError> {
+                    self.parse()
+                }
+            }
+        )+
+    };
+}
+
 /// A JSON body deserialised into `T` and checked into `T::Valid`; any failure is a 422 that
 /// names every invalid field, as pydantic's does: the fields serde refuses (missing, wrong
 /// type) and those `T`'s own checks refuse, in the order `T` declares its fields.

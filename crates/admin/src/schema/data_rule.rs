@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use fba_common::AppError;
 use fba_common::extract::FieldErrors;
 use fba_common::validate::{body_loc, check_text, id_list, int_enum};
+use fba_common::validate_by_parse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use fba_common::extract::FieldErrors;
 use fba_common::validate::{body_loc, check_text, int_filter, lax_int, lax_opt_id, status_type};
+use fba_common::validate_by_parse;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

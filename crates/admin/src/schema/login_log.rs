@@ -2,6 +2,7 @@
 //! delete body.
 
 use chrono::{DateTime, Utc};
+use fba_common::validate_by_parse;
 use serde::{Deserialize, Serialize};
 
 use crate::model::sys_login_log;

@@ -14,6 +14,7 @@ use fba_common::extract::FieldErrors;
 use fba_common::validate::{
     body_loc, check_text, int_enum, int_filter, lax_int, lax_opt_id, status_type, text_filter,
 };
+use fba_common::validate_by_parse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -2,24 +2,9 @@
 //! validated here, at the edge. No queries, no business rules.
 //!
 //! A body's `parse` checks every field (collecting with [`fba_common::extract::FieldErrors`]),
-//! so its 422 names every invalid field, as pydantic's does; `validate_by_parse!` makes it the
+//! so its 422 names every invalid field, as pydantic's does; `fba_common::validate_by_parse!` makes it the
 //! body's [`fba_common::extract::Validate`] impl, which
 //! [`fba_common::extract::ValidJson`] calls.
-
-/// Implements [`fba_common::extract::Validate`] for request bodies through their `parse`.
-macro_rules! validate_by_parse {
-    ($($body:ty => $valid:ty),+ $(,)?) => {
-        $(
-            impl fba_common::extract::Validate for $body {
-                type Valid = $valid;
-
-                fn validate(self) -> Result<$valid, fba_common::AppError> {
-                    self.parse()
-                }
-            }
-        )+
-    };
-}
 
 pub mod auth;
 pub mod data_rule;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use fba_common::validate::{id_list, int_filter, text_filter};
+use fba_common::validate_by_parse;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

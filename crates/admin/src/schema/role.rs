@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use fba_common::extract::FieldErrors;
 use fba_common::validate::{body_loc, check_text, id_list, int_filter, status_type, text_filter};
+use fba_common::validate_by_parse;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

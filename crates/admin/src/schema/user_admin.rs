@@ -13,6 +13,7 @@ use fba_common::extract::FieldErrors;
 use fba_common::validate::{
     body_loc, check_text, id_list, int_filter, lax_id, lax_int, text_filter,
 };
+use fba_common::validate_by_parse;
 use fba_common::{AppError, FieldError};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};

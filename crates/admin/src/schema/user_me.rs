@@ -4,6 +4,7 @@
 //! failure is a 422 naming the field (`loc: ["body", <field>]`); deeper code never re-checks.
 
 use fba_common::extract::FieldErrors;
+use fba_common::validate_by_parse;
 use fba_common::{AppError, FieldError};
 use serde::Deserialize;
 use serde_json::{Value, json};

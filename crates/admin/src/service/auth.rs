@@ -17,6 +17,7 @@ use fba_common::context::ClientInfo;
 use fba_common::i18n::t;
 use fba_common::security::{AuthContext, IssuedToken, Security, invalidate_user, verify_password};
 use fba_common::{AppError, AppResult, AppState};
+use fba_core_conf::UserSecuritySettings;
 use fba_db::Repository;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
@@ -255,17 +256,19 @@ async fn verify_credentials(
         .ok_or(AdminError::LoginUserUnknown)?;
     *user_uuid = Some(user.uuid.clone());
     check_status(state, &user).await?;
-    let slot = take_check_slot(state, user.id).await?;
+    // The lock and password-age policy in force (read once: the config plugin may override it).
+    let sec = state.user_security().await?;
+    let slot = take_check_slot(state, &sec, user.id).await?;
     let verified = verify_bounded(password, user.password.as_deref()).await;
     if !matches!(verified, Ok(true)) {
         if let Err(e) = verified {
             release_check_slot(state, user.id, slot).await?;
             return Err(e);
         }
-        return Err(failed_attempt(state, user.id, slot).await?.into());
+        return Err(failed_attempt(state, &sec, user.id, slot).await?.into());
     }
     release_check_slot(state, user.id, slot).await?;
-    let days_remaining = password_days_remaining(state, user.last_password_changed_time).await?;
+    let days_remaining = password_days_remaining(&sec, user.last_password_changed_time)?;
     clear_lock(state, user.id).await?;
     Ok((user, days_remaining))
 }
@@ -349,8 +352,12 @@ struct CheckSlot;
 /// # Errors
 /// 403 (FBA's too-many-failures message) once the failures reach the threshold; 429 when no
 /// slot frees up within 30 s; 503 when the Kv store is down.
-async fn take_check_slot(state: &AppState, user_id: i64) -> AppResult<Option<CheckSlot>> {
-    let threshold = i64::from(state.user_security().await?.lock_threshold);
+async fn take_check_slot(
+    state: &AppState,
+    sec: &UserSecuritySettings,
+    user_id: i64,
+) -> AppResult<Option<CheckSlot>> {
+    let threshold = i64::from(sec.lock_threshold);
     if threshold == 0 {
         return Ok(None);
     }
@@ -408,13 +415,13 @@ async fn release_check_slot(
 /// 503 when the Kv store is down (returned instead of the answer).
 async fn failed_attempt(
     state: &AppState,
+    sec: &UserSecuritySettings,
     user_id: i64,
     slot: Option<CheckSlot>,
 ) -> AppResult<AdminError> {
     if slot.is_none() {
         return Ok(AdminError::PasswordWrong);
     }
-    let sec = state.user_security().await?;
     let ttl = Duration::from_secs(sec.lock_secs);
     let key = state.keys().login_failure(user_id);
     let failures = state.kv.incr(&key, 1, Some(ttl)).await;
@@ -439,11 +446,10 @@ async fn failed_attempt(
 
 /// FBA's password-age check: never changed or older than `USER_PASSWORD_EXPIRY_DAYS` → 403;
 /// else the whole days left when within `USER_PASSWORD_REMINDER_DAYS`. Expiry 0: never.
-async fn password_days_remaining(
-    state: &AppState,
+fn password_days_remaining(
+    sec: &UserSecuritySettings,
     changed: Option<DateTime<Utc>>,
 ) -> AppResult<Option<i64>> {
-    let sec = state.user_security().await?;
     if sec.password_expiry_days == 0 {
         return Ok(None);
     }

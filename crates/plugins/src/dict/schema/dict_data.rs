@@ -12,7 +12,9 @@ use fba_common::validate::{body_loc, id_list, int_filter, lax_id, lax_int, statu
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{TEXT_MAX_CHARS, check_field, query_text, validate_by_parse};
+use fba_common::validate_by_parse;
+
+use super::{TEXT_MAX_CHARS, check_field, query_text};
 use crate::dict::model::dict_data;
 
 /// Body of `POST /sys/dict-datas` and `PUT /sys/dict-datas/{pk}` as received (FBA

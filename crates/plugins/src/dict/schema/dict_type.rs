@@ -9,7 +9,9 @@ use fba_common::validate::id_list;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{TEXT_MAX_CHARS, check_field, query_text, validate_by_parse};
+use fba_common::validate_by_parse;
+
+use super::{TEXT_MAX_CHARS, check_field, query_text};
 use crate::dict::model::dict_type;
 
 /// Body of `POST /sys/dict-types` and `PUT /sys/dict-types/{pk}` as received (FBA

@@ -15,22 +15,6 @@ use serde_json::Value;
 /// Longest name, code, label, value or colour (`VARCHAR(32)`).
 pub const TEXT_MAX_CHARS: usize = 32;
 
-/// Implements [`fba_common::extract::Validate`] for request bodies through their `parse`.
-macro_rules! validate_by_parse {
-    ($($body:ty => $valid:ty),+ $(,)?) => {
-        $(
-            impl fba_common::extract::Validate for $body {
-                type Valid = $valid;
-
-                fn validate(self) -> Result<$valid, fba_common::AppError> {
-                    self.parse()
-                }
-            }
-        )+
-    };
-}
-pub(crate) use validate_by_parse;
-
 /// Checks the body field `field`: at most `max` characters, no NUL.
 fn check_field(field: &str, value: &str, max: Option<usize>) -> Result<(), AppError> {
     check_text(&body_loc(field), value, max)
