@@ -5,8 +5,13 @@
 #   scripts/bench.sh            # SQLite + in-process store (embedded defaults)
 #   scripts/bench.sh postgres   # PostgreSQL + Redis on their default local ports
 #   FBA_SERVER_BIN=… BENCH_LOGIN=0 scripts/bench.sh postgres   # a given build, read rows only
+#   BENCH_TELEMETRY=metrics scripts/bench.sh   # with /metrics recording (GRAFANA_METRICS_ENABLE)
+#   BENCH_TELEMETRY=otel scripts/bench.sh      # and traces/logs/metrics exported over OTLP to a
+#                                              # local receiver (the otlp_sink example)
 #
-# Prints one line per endpoint (req/s, p50, p99, non-2xx) and the server's RSS (idle and peak).
+# Prints one line per endpoint (req/s, p50, p99, non-2xx), the server's RSS (idle and peak) and
+# a ceiling row: a bare actix-web handler returning a constant JSON body (the ceiling example,
+# same framework build and worker count), measured the same way in the same run.
 # Needs wrk (Debian package `wrk`), curl and, for `postgres`, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +22,28 @@ DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS=${BENCH_CONNECTIONS:-64}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install -y wrk)" >&2; exit 1; }
+# The ceiling and the OTLP receiver are examples of the server crate.
+cargo build --release -p fba-server --examples --quiet
+SINK_PID=
+case "${BENCH_TELEMETRY:-off}" in
+  off) ;;
+  metrics) SERVE_ENV="GRAFANA_METRICS_ENABLE=true GRAFANA_OTLP_GRPC_ENDPOINT=" ;;
+  otel)
+    SINK_PORT=$((PORT + 2))
+    target/release/examples/otlp_sink "$SINK_PORT" >/dev/null 2>&1 &
+    SINK_PID=$!
+    SERVE_ENV="GRAFANA_METRICS_ENABLE=true GRAFANA_OTLP_GRPC_ENDPOINT=http://127.0.0.1:$SINK_PORT"
+    ;;
+  *) echo "BENCH_TELEMETRY is off, metrics or otel" >&2; exit 2 ;;
+esac
+export SERVE_ENV
 # shellcheck source=lib/serve.sh
 . scripts/lib/serve.sh
 serve_release "$MODE" "$PORT" fba_bench
 SERVER_PID=$PID
 rss() { awk '/VmRSS/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 hwm() { awk '/VmHWM/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
-echo "mode: $MODE   idle RSS: $(rss)"
+echo "mode: $MODE   telemetry: ${BENCH_TELEMETRY:-off}   idle RSS: $(rss)"
 
 LOGIN='{"username":"admin","password":"123456"}'
 echo 'wrk.method = "POST"' >"$WORK/post.lua"
@@ -87,3 +107,19 @@ if [ "${BENCH_LOGIN:-1}" != 0 ]; then # BENCH_LOGIN=0: the read rows only
   run login_swagger "/api/v1/auth/login/swagger?username=admin&password=123456" -s "$WORK/post.lua"
 fi
 echo "peak RSS: $(hwm)   RSS now: $(rss)"
+if [ "${BENCH_TELEMETRY:-off}" = otel ]; then
+  # In this mode the stdout log carries every access line: it goes to the server log file.
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+fi
+
+# The ceiling: the framework alone, after the server is stopped (the same cores are free).
+kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+PID=
+CEILING_PORT=$((PORT + 1))
+target/release/examples/ceiling "$CEILING_PORT" &
+CEILING_PID=$!
+trap 'kill $CEILING_PID 2>/dev/null; serve_cleanup' EXIT
+BASE="http://127.0.0.1:$CEILING_PORT"
+for _ in $(seq 1 100); do curl -fs "$BASE/ceiling" >/dev/null 2>&1 && break; sleep 0.1; done
+SERVER_PID=$CEILING_PID
+run ceiling /ceiling

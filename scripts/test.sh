@@ -46,6 +46,21 @@ if ! python3 -c "import ip2region" 2>/dev/null; then
   python3 -m pip install --quiet py-ip2region
 fi
 
+# The real npm socket.io-client (the one FBA's UI uses) drives the Socket.IO tests; needs Node.js.
+SIO_CLIENT=apps/server/tests/support/socketio-client
+if [ ! -d "$SIO_CLIENT/node_modules" ]; then
+  echo "==> installing socket.io-client for the Socket.IO tests (npm ci)"
+  npm ci --prefix "$SIO_CLIENT" --no-audit --no-fund --silent
+fi
+
+# A real Prometheus (the Debian package) scrapes the server in the metrics tests.
+if ! command -v prometheus >/dev/null 2>&1 && [ -z "${FBA_TEST_PROMETHEUS:-}" ]; then
+  echo "==> installing prometheus (the metrics tests scrape the server with it)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  fi
+fi
+
 run_suite "SQLite + in-process store" -u FBA_TEST_REDIS_URL FBA_TEST_DATABASE=sqlite
 # Doc tests are not run by nextest; they do not depend on the backend.
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -109,3 +109,8 @@ error-dict-data-exists = Dictionary data already exists
 error-config-not-found = Config not found
 error-config-key-exists = Config { $key } already exists
 error-config-keys-duplicated = Duplicate config keys
+# socket.io (fba_common::socketio)
+error-socketio-no-auth = WebSocket connection refused: no auth
+error-socketio-auth-incomplete = WebSocket connection refused: the auth needs token and session_uuid
+error-socketio-session-mismatch = WebSocket connection refused: session_uuid does not match the token
+error-socketio-full = Too many WebSocket connections, please try again later

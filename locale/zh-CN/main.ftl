@@ -110,3 +110,8 @@ error-dict-data-exists = 字典数据已存在
 error-config-not-found = 参数配置不存在
 error-config-key-exists = 参数配置 { $key } 已存在
 error-config-keys-duplicated = 参数配置键名重复
+# socket.io (fba_common::socketio)
+error-socketio-no-auth = WebSocket 连接失败：无授权
+error-socketio-auth-incomplete = WebSocket 连接失败：授权失败，请检查
+error-socketio-session-mismatch = WebSocket 连接失败：session_uuid 与 Token 不符
+error-socketio-full = WebSocket 连接数已达上限，请稍后重试

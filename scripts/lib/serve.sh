@@ -3,6 +3,7 @@
 #
 #   serve_release MODE PORT DBNAME   # MODE sqlite | postgres; DBNAME: the PostgreSQL database
 #   FBA_SERVER_BIN=/path/to/fba-server serve_release …   # run that binary instead of building
+#   SERVE_ENV="GRAFANA_METRICS_ENABLE=true …" serve_release …  # extra settings
 #
 # Sets WORK (temp dir, removed on exit), PID (the server), BASE and TOKEN; installs an EXIT trap
 # that stops the server and drops the database. The captcha and the login rate limits are off.
@@ -17,6 +18,8 @@ serve_release() {
   trap serve_cleanup EXIT
   local envs=(SERVER_PORT="$port" LOG_STD_LEVEL=warn LOGIN_CAPTCHA_ENABLED=false
               LOGIN_RATE_LIMIT_PER_MINUTE=0 CAPTCHA_RATE_LIMIT_PER_30S=0 SQLITE_PATH="$WORK/fba.db")
+  # SERVE_ENV: extra VAR=value settings, space separated.
+  if [ -n "${SERVE_ENV:-}" ]; then read -r -a extra <<<"$SERVE_ENV"; envs+=("${extra[@]}"); fi
   if [ "$SERVE_MODE" = postgres ]; then
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $SERVE_DB WITH (FORCE)" \
       -c "CREATE DATABASE $SERVE_DB" >/dev/null

@@ -97,7 +97,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    fba_server::telemetry::init(&settings.log);
+    if !matches!(cli.command, Command::Run { .. }) {
+        fba_common::telemetry::init_logs(&settings);
+    }
     match run(cli.command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&*e),
@@ -114,9 +116,13 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 async fn run(command: Command, settings: Settings) -> CliResult {
     match command {
         Command::Run { .. } => {
+            // The same logging and export as `fba-server`.
+            let telemetry = fba_common::telemetry::init(&settings, fba_common::metrics::APP_NAME)?;
             let app = Box::pin(fba_server::Application::build(settings)).await?;
             println!("fba-rs listening on port {}", app.port());
-            app.run_until_stopped().await?;
+            let served = app.run_until_stopped().await;
+            telemetry.shutdown().await;
+            served?;
         }
         Command::Migrate => {
             let (settings, modules) = bootstrap::prepare(settings)?;

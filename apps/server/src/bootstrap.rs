@@ -97,6 +97,7 @@ pub async fn app_state(
         settings.token.local_cache_secs,
     ));
     let cache = fba_common::cache::Cache::new(&settings, kv.clone());
+    let socket = fba_common::socketio::SocketHub::new(&settings, kv.clone(), &modules);
     Ok(fba_common::AppState {
         settings,
         db,
@@ -107,6 +108,7 @@ pub async fn app_state(
         ip_locator: std::sync::Arc::new(ip_locator),
         modules,
         cache: std::sync::Arc::new(cache),
+        socket: std::sync::Arc::new(socket),
     })
 }
 

@@ -12,6 +12,5 @@ pub mod modules;
 mod openapi;
 mod routes;
 pub mod startup;
-pub mod telemetry;
 
 pub use startup::{Application, StartupError};

@@ -16,7 +16,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    fba_server::telemetry::init(&settings.log);
+    let telemetry = match fba_common::telemetry::init(&settings, fba_common::metrics::APP_NAME) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fba-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let addr = settings.server.bind_addr();
     // Boxed: the start-up future (every module's migrations, seeds and services) nests too
     // deeply for the layout query of `main`'s future in release builds.
@@ -33,7 +39,10 @@ async fn main() -> ExitCode {
         addr.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
         app.port()
     );
-    match app.run_until_stopped().await {
+    let served = app.run_until_stopped().await;
+    // The last spans and log lines are sent before exiting.
+    telemetry.shutdown().await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("fba-server: {e}");

@@ -16,7 +16,14 @@ pub fn configure(
     cfg.service(
         fba_common::routing::resource("/health").route(web::get().to(crate::health::health)),
     );
+    if settings.grafana.metrics_enable {
+        cfg.service(
+            fba_common::routing::resource("/metrics")
+                .route(web::get().to(fba_common::metrics::serve)),
+        );
+    }
     crate::openapi::configure(cfg, &settings.api, doc);
+    fba_common::socketio::configure(cfg);
     modules.configure_public(cfg);
     cfg.service(
         web::scope(&settings.api.v1_path)

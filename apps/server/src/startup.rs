@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use fba_common::AppState;
 use fba_common::ip_location::IpLocator;
+use fba_common::metrics::{Metrics, PoolGauge, RequestMetrics};
 use fba_common::middleware::opera_log::{OperaLog, OperaLogQueue};
 use fba_common::middleware::{BodyDeadline, RequestContext};
 use fba_common::module::{Module, Modules, RunningServices};
@@ -118,6 +120,12 @@ impl Application {
             .map_err(|e| BootstrapError::Module(e.to_string()))?
             .ok_or(BootstrapError::Missing("the operation log's store"))?;
         let opera_log = OperaLogQueue::start(&settings.opera_log, sink)?;
+        let metrics = settings.grafana.metrics_enable.then(|| {
+            let metrics = fba_common::metrics::Metrics::new();
+            opera_log.observe(&metrics);
+            watch_pool(&metrics, &state.db, settings.database.pool.min_connections);
+            metrics
+        });
         let (doc, titles) = crate::openapi::BuiltDocument::build(&settings.api, &modules);
         let opera_log_mw = OperaLog::new(&settings, opera_log.sender(), titles);
         let services = modules
@@ -133,8 +141,15 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or(settings.server.port);
-        let server = run(listener, state.clone(), security.clone(), opera_log_mw, doc)
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let server = run(
+            listener,
+            state.clone(),
+            security.clone(),
+            opera_log_mw,
+            doc,
+            metrics,
+        )
+        .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
             port,
             server,
@@ -162,7 +177,13 @@ impl Application {
     /// # Errors
     /// The I/O error that ended serving.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        // A stop signal also closes the sockets, which would otherwise hold the graceful
+        // shutdown for its whole timeout.
+        let sockets = tokio::spawn(Arc::clone(&self.state.socket).shutdown_on_signal(
+            Duration::from_secs(self.state.settings.server.shutdown_timeout_secs),
+        ));
         let result = self.server.await;
+        sockets.abort();
         self.services.stop().await;
         // Every request that got a response has queued its row: write them all before exiting.
         self.opera_log.flush_and_stop().await;
@@ -190,8 +211,14 @@ fn run(
     security: web::Data<fba_common::security::Security>,
     opera_log: OperaLog,
     doc: crate::openapi::BuiltDocument,
+    metrics: Option<Metrics>,
 ) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
+    // Traces are exported: each request runs in a span whose trace id is its request id.
+    let tracing = settings.grafana.metrics_enable && settings.grafana.otlp_grpc_endpoint.is_some();
+    let metrics_on = metrics.is_some();
+    let request_metrics = RequestMetrics::new(metrics.clone(), &settings.api.v1_path, tracing);
+    let metrics_data = metrics.map(web::Data::new);
     let shutdown_secs = settings.server.shutdown_timeout_secs;
     let workers = settings.server.workers;
     let max_connections = settings.server.max_connections;
@@ -204,19 +231,28 @@ fn run(
             .app_data(data.clone())
             .app_data(opera_log_stats.clone())
             .app_data(security.clone())
-            .configure(|cfg| crate::routes::configure(cfg, s, &modules, &doc))
+            .configure(|cfg| {
+                if let Some(m) = &metrics_data {
+                    cfg.app_data(m.clone());
+                }
+                crate::routes::configure(cfg, s, &modules, &doc);
+            })
             .default_service(web::to(fba_common::routing::not_found))
             .wrap(opera_log.clone())
+            .wrap(Condition::new(metrics_on, request_metrics.clone()))
             .wrap(BodyDeadline::new(Duration::from_secs(
                 s.server.body_timeout_secs,
             )))
             .wrap(cors(s))
-            .wrap(RequestContext::new(
-                &s.trace.header,
-                &s.i18n.default_language,
-                s.environment.is_prod(),
-                s.server.trusted_proxies.clone(),
-            ))
+            .wrap(
+                RequestContext::new(
+                    &s.trace.header,
+                    &s.i18n.default_language,
+                    s.environment.is_prod(),
+                    s.server.trusted_proxies.clone(),
+                )
+                .with_tracing(tracing),
+            )
     })
     .listen(listener)?
     .shutdown_timeout(shutdown_secs);
@@ -229,6 +265,21 @@ fn run(
     });
     server = server.max_connections(max_connections.div_ceil(worker_count.max(1)).max(1));
     Ok(server.run())
+}
+
+/// Reports the database pool as FBA's `fba_sqlalchemy_pool_connections`: connections open,
+/// in use, idle, and open beyond `DATABASE_POOL_SIZE` (`kept`) as the overflow.
+fn watch_pool(metrics: &Metrics, db: &fba_db::Db, kept: u32) {
+    let conn = db.inner().clone();
+    metrics.watch_pool(move || {
+        let s = fba_db::pool_stats(&conn);
+        PoolGauge {
+            size: u64::from(s.size),
+            checked_out: u64::from(s.checked_out()),
+            idle: u64::from(s.idle),
+            overflow: u64::from(s.size.saturating_sub(kept)),
+        }
+    });
 }
 
 /// FBA's CORS policy: configured origins, credentials, any method and header, `X-Request-ID`

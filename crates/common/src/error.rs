@@ -76,6 +76,35 @@ pub struct ErrorOutcome {
     pub msg: String,
 }
 
+impl ErrorOutcome {
+    /// What `res` told the client: the [`ErrorOutcome`] an [`AppError`] attached, else for an
+    /// error status its code and reason; `None` for a success (FBA's HTTP 200 "soft failures"
+    /// included, as in FBA).
+    pub fn of_response<B>(res: &HttpResponse<B>) -> Option<Self> {
+        if let Some(outcome) = res.extensions().get::<Self>() {
+            return Some(outcome.clone());
+        }
+        let status = res.status();
+        (status.is_client_error() || status.is_server_error()).then(|| Self {
+            code: status.as_u16(),
+            msg: status.canonical_reason().unwrap_or("").to_owned(),
+        })
+    }
+
+    /// What the response of `err` told the client ([`ErrorOutcome::of_response`]), with the
+    /// error's text as the message when it carries no outcome.
+    pub fn of_error(err: &actix_web::Error) -> Self {
+        let resp = err.error_response();
+        resp.extensions()
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self {
+                code: resp.status().as_u16(),
+                msg: err.to_string(),
+            })
+    }
+}
+
 /// Every failure that reaches the HTTP layer.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -30,6 +30,13 @@ pub const PLUGIN_PREFIX: &str = "fba:plugin";
 /// the plugin's name).
 pub const PLUGIN_STATUS_CHANNEL: &str = "fba:plugin:status";
 
+/// Channel carrying Socket.IO events to every replica's sockets (fba-rs; the message is
+/// `{"event": name, "args": [...]}`, see `fba_common::socketio::SocketHub::emit`).
+pub const SOCKETIO_BROADCAST_CHANNEL: &str = "fba:socketio:broadcast";
+
+/// Prefix of the per-session counters of live Socket.IO sockets (fba-rs), over every replica.
+pub const SOCKETIO_SOCKETS_PREFIX: &str = "fba:socketio:sockets";
+
 /// Key names from the prefixes of one [`Settings`]; cheap to make (one borrow), e.g. through
 /// [`crate::AppState::keys`].
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +72,18 @@ impl<'a> KvKeys<'a> {
     /// The set of online session ids: `{TOKEN_ONLINE_REDIS_PREFIX}` (`fba:token_online`).
     pub fn token_online(&self) -> &'a str {
         &self.settings.token.online_redis_prefix
+    }
+
+    /// How many live Socket.IO sockets a session has over every replica (fba-rs):
+    /// `fba:socketio:sockets:{session}`. The session stays in [`KvKeys::token_online`] while
+    /// this is above 0.
+    pub fn socketio_sockets(&self, session: &str) -> String {
+        format!("{SOCKETIO_SOCKETS_PREFIX}:{session}")
+    }
+
+    /// The channel of Socket.IO broadcasts ([`SOCKETIO_BROADCAST_CHANNEL`]).
+    pub fn socketio_broadcast_channel(&self) -> &'static str {
+        SOCKETIO_BROADCAST_CHANNEL
     }
 
     /// Prefix of every access token: `{TOKEN_REDIS_PREFIX}:`.
@@ -231,6 +250,8 @@ mod tests {
             "fba:refresh_token:1:0f6c8b9e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
         );
         assert_eq!(k.token_online(), "fba:token_online");
+        assert_eq!(k.socketio_sockets("s1"), "fba:socketio:sockets:s1");
+        assert_eq!(k.socketio_broadcast_channel(), "fba:socketio:broadcast");
         assert_eq!(k.all_tokens_prefix(), "fba:token:");
         assert_eq!(k.user_tokens_prefix(12), "fba:token:12:");
         assert_eq!(

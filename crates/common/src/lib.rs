@@ -9,6 +9,7 @@
 //! - [`scope`], [`context`], [`middleware`]: trace id, language, client facts, access log;
 //! - [`routing`]: 404/405 answers; [`state`]: the shared [`AppState`];
 //! - [`kv_keys`]: every Kv key name and pub/sub channel (FBA's Redis layout);
+//! - [`socketio`]: the Socket.IO server of FBA's UI (`/ws/socket.io`) and its cross-replica hub;
 //! - [`module`]: the [`module::Module`] seam every domain crate plugs into the app through, and
 //!   [`data_model`]: the tables data rules may filter.
 
@@ -21,6 +22,7 @@ pub mod extract;
 pub mod i18n;
 pub mod ip_location;
 pub mod kv_keys;
+pub mod metrics;
 pub mod middleware;
 pub mod module;
 pub mod openapi;
@@ -30,7 +32,9 @@ pub mod response;
 pub mod routing;
 pub mod scope;
 pub mod security;
+pub mod socketio;
 pub mod state;
+pub mod telemetry;
 pub mod tree;
 pub mod validate;
 

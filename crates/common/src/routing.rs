@@ -22,3 +22,18 @@ pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, AppError> {
 pub async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::RouteNotFound)
 }
+
+/// The route template a request matches (`/api/v1/sys/users/{pk}`), `None` when no route does.
+/// Finding it walks the route tree, so the first middleware that asks (metrics, tracing, the
+/// operation log) stores it in the request's extensions for the others.
+pub fn route_pattern(req: &actix_web::dev::ServiceRequest) -> Option<String> {
+    use actix_web::HttpMessage;
+    #[derive(Clone)]
+    struct RoutePattern(Option<String>);
+    if let Some(known) = req.extensions().get::<RoutePattern>() {
+        return known.0.clone();
+    }
+    let pattern = req.match_pattern();
+    req.extensions_mut().insert(RoutePattern(pattern.clone()));
+    pattern
+}

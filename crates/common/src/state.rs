@@ -31,6 +31,9 @@ pub struct AppState {
     pub modules: Modules,
     /// FBA's two-level cache (in-process + Kv store) of read-mostly rows.
     pub cache: Arc<crate::cache::Cache>,
+    /// The Socket.IO sockets of this replica and the broadcast to every replica's
+    /// ([`crate::socketio::SocketHub::emit`]).
+    pub socket: Arc<crate::socketio::SocketHub>,
 }
 
 /// In-process cache slots tagged with a generation: a slot is valid while its generation equals

@@ -55,6 +55,8 @@ pub struct Settings {
     pub ip_location: IpLocationSettings,
     /// RBAC mode.
     pub rbac: RbacSettings,
+    /// Prometheus metrics and OpenTelemetry export (`GRAFANA_*`).
+    pub grafana: GrafanaSettings,
     /// The sections other crates own ([`Section`]), registered at start-up by their modules,
     /// and the raw source they are parsed from.
     pub sections: Sections,
@@ -387,6 +389,19 @@ pub struct TraceSettings {
     pub default_value: String,
 }
 
+/// `GRAFANA_*`: observability.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrafanaSettings {
+    /// `GRAFANA_METRICS_ENABLE`: serve `/metrics` and record FBA's request, queue and pool
+    /// metrics; with an endpoint also export traces, metrics and logs over OTLP. Defaults to on
+    /// in prod (FBA forces it on there; here an explicit `false` is respected).
+    pub metrics_enable: bool,
+    /// `GRAFANA_OTLP_GRPC_ENDPOINT` (`http://fba_alloy:4317`): the OTLP/gRPC collector, as a
+    /// URL (FBA's `host:port` form gets `http://`). Set it to an empty value to serve `/metrics`
+    /// without exporting anything.
+    pub otlp_grpc_endpoint: Option<String>,
+}
+
 /// `OPERA_LOG_*`.
 #[derive(Debug, Clone)]
 pub struct OperaLogSettings {
@@ -656,6 +671,7 @@ impl Settings {
                 captcha_per_30s: src.int("CAPTCHA_RATE_LIMIT_PER_30S", 5u32, 0, 1_000_000)?,
             },
             ip_location: ip_location(src)?,
+            grafana: grafana(src, prod)?,
             rbac: RbacSettings {
                 role_menu_mode: src.bool("RBAC_ROLE_MENU_MODE", true)?,
                 role_menu_exclude: src.list("RBAC_ROLE_MENU_EXCLUDE", &[]),
@@ -1021,6 +1037,36 @@ fn user_security(src: &Source) -> Result<UserSecuritySettings, ConfigError> {
     })
 }
 
+fn grafana(src: &Source, prod: bool) -> Result<GrafanaSettings, ConfigError> {
+    const VAR: &str = "GRAFANA_OTLP_GRPC_ENDPOINT";
+    let endpoint = match src.get_raw(VAR).map(str::trim) {
+        Some("") => None,
+        Some(raw) => Some(raw),
+        None => Some("fba_alloy:4317"),
+    };
+    let otlp_grpc_endpoint = endpoint
+        .map(|raw| {
+            let url = if raw.contains("://") {
+                raw.to_owned()
+            } else {
+                format!("http://{raw}")
+            };
+            match url::Url::parse(&url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(url),
+                _ => Err(ConfigError::invalid(
+                    VAR,
+                    raw,
+                    "host:port or an http(s) URL, or empty to export nothing",
+                )),
+            }
+        })
+        .transpose()?;
+    Ok(GrafanaSettings {
+        metrics_enable: src.bool("GRAFANA_METRICS_ENABLE", prod)?,
+        otlp_grpc_endpoint,
+    })
+}
+
 fn opera_log(src: &Source) -> Result<OperaLogSettings, ConfigError> {
     let v1 = src.string("FASTAPI_API_V1_PATH", "/api/v1");
     let default_exclude = [
@@ -1179,6 +1225,37 @@ mod tests {
         assert_eq!(s.token.request_path_exclude, vec!["/api/v1/auth/login"]);
         assert_eq!(s.i18n.default_language, "zh-CN");
         assert_eq!(s.time.timezone, chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn grafana_is_off_in_dev_on_in_prod_and_takes_fba_endpoints() {
+        let dev = settings(&[]).unwrap().grafana;
+        assert!(!dev.metrics_enable);
+        assert_eq!(
+            dev.otlp_grpc_endpoint.as_deref(),
+            Some("http://fba_alloy:4317")
+        );
+        let on = settings(&[
+            ("GRAFANA_METRICS_ENABLE", "true"),
+            ("GRAFANA_OTLP_GRPC_ENDPOINT", "127.0.0.1:4317"),
+        ])
+        .unwrap()
+        .grafana;
+        assert!(on.metrics_enable);
+        assert_eq!(
+            on.otlp_grpc_endpoint.as_deref(),
+            Some("http://127.0.0.1:4317")
+        );
+        let metrics_only = settings(&[("GRAFANA_OTLP_GRPC_ENDPOINT", "")])
+            .unwrap()
+            .grafana;
+        assert_eq!(metrics_only.otlp_grpc_endpoint, None);
+        let err = settings(&[("GRAFANA_OTLP_GRPC_ENDPOINT", "ftp://x:1")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting GRAFANA_OTLP_GRPC_ENDPOINT=\"ftp://x:1\": expected host:port or an \
+             http(s) URL, or empty to export nothing"
+        );
     }
 
     #[test]

@@ -149,3 +149,37 @@ pub async fn ping<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
         .await
         .map(|_| ())
 }
+
+/// How many connections a pool holds now (for FBA's `fba_sqlalchemy_pool_connections`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Open connections, idle or in use.
+    pub size: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+}
+
+impl PoolStats {
+    /// Connections lent out to a query or transaction now.
+    pub fn checked_out(&self) -> u32 {
+        self.size.saturating_sub(self.idle)
+    }
+}
+
+/// The pool counts of `db` (all zero for a connection that is not a pool).
+pub fn pool_stats(db: &DatabaseConnection) -> PoolStats {
+    use sea_orm::DatabaseConnectionType as C;
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolStats {
+        PoolStats {
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+    match &db.inner {
+        // The pool getters panic on another variant: each is called on its own.
+        C::SqlxPostgresPoolConnection(_) => of(db.get_postgres_connection_pool()),
+        C::SqlxMySqlPoolConnection(_) => of(db.get_mysql_connection_pool()),
+        C::SqlxSqlitePoolConnection(_) => of(db.get_sqlite_connection_pool()),
+        _ => PoolStats::default(),
+    }
+}

@@ -19,7 +19,7 @@ pub mod repo;
 pub mod snowflake;
 pub mod testing;
 
-pub use connection::{DbError, begin_write, connect, ping};
+pub use connection::{DbError, PoolStats, begin_write, connect, ping, pool_stats};
 pub use guarded::{BreakerState, Db, is_connection_error, sqlstate};
 pub use kv::{Kv, KvError, SharedKv};
 pub use repo::Repository;

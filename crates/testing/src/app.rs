@@ -299,15 +299,26 @@ impl TestApp {
         &self.database_url
     }
 
+    /// Closes the app's Socket.IO sockets (a graceful stop would wait for them up to
+    /// `SERVER_SHUTDOWN_TIMEOUT`).
+    async fn close_sockets(&self) {
+        self.app_state
+            .socket
+            .shutdown(std::time::Duration::from_secs(5))
+            .await;
+    }
+
     /// Stops a replica made with [`TestAppBuilder::sharing`] (the database belongs to the
     /// first).
     pub async fn stop_shared(self) {
+        self.close_sockets().await;
         self.handle.stop(true).await;
     }
 
     /// Stops the server, waits for its shutdown work (module services, operation-log flush,
     /// pool close) and drops its database.
     pub async fn stop(mut self) {
+        self.close_sockets().await;
         self.handle.stop(true).await;
         if let Some(running) = self.running.take() {
             let _ = running.await;

@@ -78,7 +78,29 @@ impl Module for TestRoutes {
         "test-routes"
     }
 
-    /// `/__test/perm` behind the JWT middleware, under the API prefix.
+    /// Socket.IO events: `echo` acknowledges with its arguments, `whoami` answers the calling
+    /// socket with a `whoami` event carrying the socket's user name.
+    fn socket_events(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        Arc<dyn fba_common::socketio::SocketEventHandler>,
+    )> {
+        use fba_common::socketio::{SocketEvent, handler_fn};
+        vec![
+            ("echo", handler_fn(|e: SocketEvent| async move { e.args })),
+            (
+                "whoami",
+                handler_fn(|e: SocketEvent| async move {
+                    let name = e.auth.user.username.clone();
+                    let _ = e.emit("whoami", serde_json::json!({ "username": name }));
+                    Vec::new()
+                }),
+            ),
+        ]
+    }
+
+    /// `/__test/perm` and `/__test/fail/{code}` behind the JWT middleware, under the API prefix.
     fn configure_api(&self, cfg: &mut web::ServiceConfig) {
         fba_common::permission!(SysUserDel = "sys:user:del");
         async fn guarded(p: fba_common::security::Perm<SysUserDel>) -> actix_web::HttpResponse {
@@ -88,7 +110,8 @@ impl Module for TestRoutes {
             fba_common::routing::resource("/__test/perm")
                 .route(web::get().to(guarded))
                 .route(web::post().to(guarded)),
-        );
+        )
+        .service(fba_common::routing::resource("/__test/fail/{code}").route(web::get().to(fail)));
     }
 
     fn configure_public(&self, cfg: &mut web::ServiceConfig) {
@@ -99,25 +122,6 @@ impl Module for TestRoutes {
         }
         async fn echo(body: fba_common::extract::Json<Body>) -> actix_web::HttpResponse {
             fba_common::response::ok(body.into_inner())
-        }
-        async fn fail(path: web::Path<String>) -> Result<actix_web::HttpResponse, AppError> {
-            Err(match path.as_str() {
-                "400" => AppError::BadRequest("bad".into()),
-                "401" => AppError::Unauthorized("Not authenticated".into()),
-                "401t" => AppError::TokenRejected("Token 无效".into()),
-                "403" => AppError::Forbidden("Permission Denied".into()),
-                "404" => AppError::NotFound("用户不存在".into()),
-                "409" => AppError::Conflict("用户名已注册".into()),
-                "429" => AppError::TooManyRequests {
-                    retry_after_secs: 60,
-                },
-                "40001" => AppError::Custom {
-                    code: 40001,
-                    msg: fba_common::i18n::t("error-captcha-error"),
-                },
-                "503" => AppError::Unavailable("database".into()),
-                _ => AppError::Internal("boom: secret detail".into()),
-            })
         }
         async fn item(pk: web::Path<i64>) -> actix_web::HttpResponse {
             fba_common::response::ok(pk.into_inner())
@@ -147,4 +151,25 @@ impl Module for TestRoutes {
             .service(fba_common::routing::resource("/__test/items/{pk}").route(web::get().to(item)))
             .service(fba_common::routing::resource("/__test/page").route(web::get().to(page)));
     }
+}
+
+/// `/__test/fail/{code}`: the error `code` names, through the shared error layer.
+async fn fail(path: web::Path<String>) -> Result<actix_web::HttpResponse, AppError> {
+    Err(match path.as_str() {
+        "400" => AppError::BadRequest("bad".into()),
+        "401" => AppError::Unauthorized("Not authenticated".into()),
+        "401t" => AppError::TokenRejected("Token 无效".into()),
+        "403" => AppError::Forbidden("Permission Denied".into()),
+        "404" => AppError::NotFound("用户不存在".into()),
+        "409" => AppError::Conflict("用户名已注册".into()),
+        "429" => AppError::TooManyRequests {
+            retry_after_secs: 60,
+        },
+        "40001" => AppError::Custom {
+            code: 40001,
+            msg: fba_common::i18n::t("error-captcha-error"),
+        },
+        "503" => AppError::Unavailable("database".into()),
+        _ => AppError::Internal("boom: secret detail".into()),
+    })
 }

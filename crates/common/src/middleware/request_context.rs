@@ -8,6 +8,10 @@
 //!    trusted proxy's headers: [`client_ip_behind`]);
 //! 4. the rest of the request runs inside a [`RequestScope`] (trace id, language, prod flag);
 //! 5. the request id is echoed in the response header and one access line is logged.
+//!
+//! With traces exported ([`RequestContext::with_tracing`]) the request runs inside a server
+//! span (continuing a W3C `traceparent`), and the request id is that span's trace id, as in
+//! FBA's OpenTelemetry mode: a valid incoming `X-Request-ID` is then not reused.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -19,6 +23,12 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::LocalBoxFuture;
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::Histogram;
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::TraceContextExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use fba_core_conf::TrustedProxies;
 
@@ -32,11 +42,14 @@ pub struct RequestContext {
     inner: Rc<Config>,
 }
 
+#[derive(Clone)]
 struct Config {
     header: HeaderName,
     default_language: &'static str,
     production: bool,
     trusted_proxies: TrustedProxies,
+    /// The OpenTelemetry request duration histogram, when traces are exported.
+    tracing: Option<Histogram<f64>>,
 }
 
 impl RequestContext {
@@ -56,9 +69,71 @@ impl RequestContext {
                 default_language: i18n::canonical(default_language),
                 production,
                 trusted_proxies,
+                tracing: None,
             }),
         }
     }
+
+    /// Runs each request in a server span and records the OpenTelemetry
+    /// `http.server.request.duration` histogram when `on` (traces exported:
+    /// [`crate::telemetry::Telemetry::exports`]).
+    #[must_use]
+    pub fn with_tracing(self, on: bool) -> Self {
+        let histogram = on.then(|| {
+            opentelemetry::global::meter("fba")
+                .f64_histogram("http.server.request.duration")
+                .with_unit("s")
+                .with_description("Duration of HTTP server requests.")
+                .build()
+        });
+        let mut cfg = Rc::unwrap_or_clone(self.inner);
+        cfg.tracing = histogram;
+        Self {
+            inner: Rc::new(cfg),
+        }
+    }
+}
+
+/// Reads W3C trace context from the request headers.
+struct HeaderExtractor<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+/// The server span of a request (continuing the caller's trace) and its route template.
+fn request_span(req: &ServiceRequest, ip: &str) -> (tracing::Span, String) {
+    let route = crate::routing::route_pattern(req);
+    let method = req.method().as_str();
+    let name = format!("{method} {}", route.as_deref().unwrap_or(req.path()));
+    let span = tracing::info_span!(
+        target: crate::telemetry::HTTP_SPAN_TARGET,
+        "request",
+        otel.name = %name,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        url.path = %req.path(),
+        http.route = route.as_deref(),
+        client.address = %ip,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&HeaderExtractor(req.headers()))
+    });
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+    (
+        span,
+        route.unwrap_or_else(|| crate::metrics::UNMATCHED.to_owned()),
+    )
 }
 
 impl<S, B> Transform<S, ServiceRequest> for RequestContext
@@ -107,7 +182,7 @@ where
                     .map(|_| s.trim().to_owned())
             })
         });
-        let trace_id = match incoming {
+        let mut trace_id = match incoming {
             Some(Some(valid)) => valid,
             Some(None) => {
                 let resp = HttpResponse::BadRequest()
@@ -124,6 +199,16 @@ where
             cfg.default_language,
         );
         let ip = client_ip_behind(&req, &cfg.trusted_proxies);
+        let (span, route) = if cfg.tracing.is_some() {
+            let (span, route) = request_span(&req, &ip);
+            let id = span.context().span().span_context().trace_id();
+            if id != opentelemetry::trace::TraceId::INVALID {
+                trace_id = id.to_string();
+            }
+            (span, route)
+        } else {
+            (tracing::Span::none(), String::new())
+        };
         let user_agent = req
             .headers()
             .get("user-agent")
@@ -145,7 +230,9 @@ where
         let method = req.method().clone();
         let path = req.path().to_owned();
         let service = Rc::clone(&self.service);
-        Box::pin(async move {
+        let span_handle = span.clone();
+        let tracing_on = cfg.tracing.is_some();
+        let fut = async move {
             // Errors of inner middleware are rendered inside the scope so they carry the trace id.
             let result = scope
                 .run(async move {
@@ -174,7 +261,27 @@ where
                 path = %path,
                 ms = format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
             );
+            if let Some(histogram) = &cfg.tracing {
+                let status = res.status().as_u16();
+                span_handle.record("http.response.status_code", status);
+                if status >= 500 {
+                    span_handle.record("otel.status_code", "ERROR");
+                }
+                histogram.record(
+                    started.elapsed().as_secs_f64(),
+                    &[
+                        KeyValue::new("http.request.method", method.to_string()),
+                        KeyValue::new("http.route", route),
+                        KeyValue::new("http.response.status_code", i64::from(status)),
+                    ],
+                );
+            }
             Ok(res)
-        })
+        };
+        if tracing_on {
+            Box::pin(fut.instrument(span))
+        } else {
+            Box::pin(fut)
+        }
     }
 }

@@ -98,7 +98,28 @@ impl Modules {
     /// # Errors
     /// The first section's [`ConfigError`].
     pub fn register_settings(&self, sections: &mut Sections) -> Result<(), ConfigError> {
+        // The Socket.IO server belongs to every app, whatever its modules.
+        sections.register::<crate::socketio::SocketSettings>()?;
         self.list.iter().try_for_each(|m| m.settings(sections))
+    }
+
+    /// Every module's Socket.IO event handlers, in module order: (module, event, handler).
+    pub fn socket_events(
+        &self,
+    ) -> Vec<(
+        &'static str,
+        &'static str,
+        Arc<dyn crate::socketio::SocketEventHandler>,
+    )> {
+        self.list
+            .iter()
+            .flat_map(|m| {
+                let module = m.name();
+                m.socket_events()
+                    .into_iter()
+                    .map(move |(event, handler)| (module, event, handler))
+            })
+            .collect()
     }
 
     /// Applies every module's pending migrations (module order), then runs each module's seed

@@ -131,6 +131,13 @@ pub trait Module: Send + Sync + 'static {
         None
     }
 
+    /// Server-side answers to Socket.IO client events (`task_worker_status`): event name and
+    /// handler. An event nobody handles is ignored (acknowledged with nothing when the client
+    /// asked for an acknowledgement); the first module registering a name wins.
+    fn socket_events(&self) -> Vec<(&'static str, Arc<dyn crate::socketio::SocketEventHandler>)> {
+        Vec::new()
+    }
+
     /// Starts the module's background services with the app (workers, watchers, queues);
     /// each is stopped, in reverse order, when the app stops.
     ///

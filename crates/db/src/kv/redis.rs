@@ -123,9 +123,31 @@ impl RedisKv {
         format!("{}{key}", self.namespace)
     }
 
+    /// Runs `cmd` on a pooled connection, in a client span when traces are exported (the span
+    /// is disabled at its call site otherwise).
     async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, KvError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        cmd.query_async(&mut conn).await.map_err(redis_error)
+        use tracing::Instrument;
+        let span = tracing::debug_span!(
+            target: "fba_db::kv",
+            "redis",
+            otel.name = tracing::field::Empty,
+            otel.kind = "client",
+            db.system = "redis",
+            db.operation = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && let Some(redis::Arg::Simple(name)) = cmd.args_iter().next()
+        {
+            let name = String::from_utf8_lossy(name);
+            span.record("otel.name", &*name);
+            span.record("db.operation", &*name);
+        }
+        async {
+            let mut conn = self.pool.get().await.map_err(pool_error)?;
+            cmd.query_async(&mut conn).await.map_err(redis_error)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Every key matching `prefix*` (namespace included), in `SCAN` batches.

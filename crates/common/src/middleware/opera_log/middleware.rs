@@ -146,7 +146,7 @@ where
             let started = client.as_ref().map_or_else(Instant::now, |c| c.started);
             let method = req.method().clone();
             let path = req.path().to_owned();
-            let pattern = req.match_pattern();
+            let pattern = crate::routing::route_pattern(&req);
             let checked_by_jwt = req
                 .headers()
                 .get(actix_web::http::header::AUTHORIZATION)
@@ -212,33 +212,13 @@ where
                         .extensions()
                         .get::<Arc<AuthContext>>()
                         .map(|ctx| ctx.user.username.clone());
-                    let outcome = res.response().extensions().get::<ErrorOutcome>().cloned();
-                    let status = res.status();
-                    let outcome = outcome.or_else(|| {
-                        (status.is_client_error() || status.is_server_error()).then(|| {
-                            ErrorOutcome {
-                                code: status.as_u16(),
-                                msg: status.canonical_reason().unwrap_or("").to_owned(),
-                            }
-                        })
-                    });
+                    let outcome = ErrorOutcome::of_response(res.response());
                     // The JWT middleware refused the token: FBA rejects such requests before
                     // its operation log runs.
                     let jwt_rejected = checked_by_jwt && username.is_none() && outcome.is_some();
                     (outcome, username, !jwt_rejected)
                 }
-                Err(err) => {
-                    let resp = err.error_response();
-                    let outcome = resp
-                        .extensions()
-                        .get::<ErrorOutcome>()
-                        .cloned()
-                        .unwrap_or_else(|| ErrorOutcome {
-                            code: resp.status().as_u16(),
-                            msg: err.to_string(),
-                        });
-                    (Some(outcome), None, true)
-                }
+                Err(err) => (Some(ErrorOutcome::of_error(err)), None, true),
             };
             if log {
                 let agent = crate::context::UserAgentInfo::parse(user_agent.as_deref());

@@ -19,8 +19,8 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -52,6 +52,8 @@ struct Counters {
     spooled: AtomicU64,
     replayed: AtomicU64,
     dropped: AtomicU64,
+    /// Where batch timings and failures are reported ([`OperaLogQueue::observe`]).
+    metrics: OnceLock<crate::metrics::QueueMetrics>,
 }
 
 impl Counters {
@@ -359,6 +361,15 @@ impl OperaLogQueue {
         self.sender.stats_handle()
     }
 
+    /// Reports batch timings and failed writes to `queue` and the queue's depth
+    /// (`fba_queue_size`) to `metrics` from now on (the first call wins).
+    pub fn observe(&self, metrics: &crate::metrics::Metrics) {
+        let name = crate::metrics::OPERA_LOG_QUEUE;
+        let _ = self.sender.counters.metrics.set(metrics.queue(name));
+        let tx = self.sender.tx.clone();
+        metrics.watch_queue(name, move || tx.max_capacity() - tx.capacity());
+    }
+
     /// This process's spool file (`None` without a spool).
     pub fn spool_path(&self) -> Option<&Path> {
         self.sender.spool.as_deref().map(Spool::path)
@@ -627,11 +638,15 @@ impl Consumer {
                 break;
             }
             // Then fill the batch until it is full or the timeout since its first row passed.
+            let began = Instant::now();
             let deadline = tokio::time::Instant::now() + self.timeout;
             while batch.len() < self.batch_size {
                 if self.fill(&mut batch, Some(deadline)).await == 0 {
                     break;
                 }
+            }
+            if let Some(m) = self.counters.metrics.get() {
+                m.batch_dequeued(began.elapsed());
             }
             self.write(batch).await;
         }
@@ -821,7 +836,13 @@ impl Consumer {
 
     async fn write(&mut self, batch: Vec<OperaLogRecord>) {
         let n = batch.len() as u64;
-        match self.sink.write_batch(&batch).await {
+        let result = self.sink.write_batch(&batch).await;
+        if result.is_err()
+            && let Some(m) = self.counters.metrics.get()
+        {
+            m.batch_failed();
+        }
+        match result {
             Ok(()) => Counters::add(&self.counters.written, n),
             Err(AppError::Unavailable(what)) => {
                 tracing::debug!(rows = n, store = %what, "opera log: store unavailable");

@@ -1,0 +1,272 @@
+//! OpenTelemetry export (`GRAFANA_METRICS_ENABLE` with `GRAFANA_OTLP_GRPC_ENDPOINT`): an OTLP
+//! gRPC receiver served here on loopback gets the request's server span with its database
+//! (and Redis) child spans, the log lines of the request carrying the same trace id, and the
+//! HTTP duration metric. Its own test binary: the subscriber and the exporters are global.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+
+/// A span with its resource's attributes.
+type ResourceSpan = (Vec<KeyValue>, Span);
+
+/// A log record: trace id, body, attributes.
+type LogRecord = (Vec<u8>, String, Vec<KeyValue>);
+
+/// What the receiver got.
+#[derive(Default, Clone)]
+struct Received {
+    spans: Arc<Mutex<Vec<ResourceSpan>>>,
+    logs: Arc<Mutex<Vec<LogRecord>>>,
+    metrics: Arc<Mutex<Vec<String>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let mut spans = self.spans.lock().unwrap();
+        for rs in request.into_inner().resource_spans {
+            let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
+            for ss in rs.scope_spans {
+                for span in ss.spans {
+                    spans.push((resource.clone(), span));
+                }
+            }
+        }
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        let mut logs = self.logs.lock().unwrap();
+        for rl in request.into_inner().resource_logs {
+            for sl in rl.scope_logs {
+                for record in sl.log_records {
+                    let body = record.body.as_ref().map(text).unwrap_or_default();
+                    logs.push((record.trace_id.clone(), body, record.attributes.clone()));
+                }
+            }
+        }
+        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Received {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let mut names = self.metrics.lock().unwrap();
+        for rm in request.into_inner().resource_metrics {
+            for sm in rm.scope_metrics {
+                names.extend(sm.metrics.into_iter().map(|m| m.name));
+            }
+        }
+        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
+    }
+}
+
+fn text(v: &AnyValue) -> String {
+    match &v.value {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn attr(attrs: &[KeyValue], key: &str) -> Option<String> {
+    attrs
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .map(text)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Serves the three OTLP services on a free loopback port; returns its endpoint.
+async fn start_receiver(received: Received) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(received.clone()))
+            .add_service(LogsServiceServer::new(received.clone()))
+            .add_service(MetricsServiceServer::new(received))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    format!("http://{addr}")
+}
+
+/// Whether `span` descends from the span `ancestor` (by the parent links among `spans`).
+fn descends_from(spans: &[Span], span: &Span, ancestor: &[u8]) -> bool {
+    let mut parent = span.parent_span_id.clone();
+    for _ in 0..32 {
+        if parent.is_empty() {
+            return false;
+        }
+        if parent == ancestor {
+            return true;
+        }
+        match spans.iter().find(|s| s.span_id == parent) {
+            Some(p) => parent = p.parent_span_id.clone(),
+            None => return false,
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
+    let received = Received::default();
+    let endpoint = start_receiver(received.clone()).await;
+    let grafana = [
+        ("GRAFANA_METRICS_ENABLE", "true"),
+        ("GRAFANA_OTLP_GRPC_ENDPOINT", endpoint.as_str()),
+        ("LOG_STD_LEVEL", "info"),
+    ];
+    let settings =
+        fba_core_conf::Settings::from_source(&fba_core_conf::Source::from_pairs(grafana)).unwrap();
+    let telemetry = fba_common::telemetry::init(&settings, "fba_server").unwrap();
+    assert!(telemetry.exports());
+    let app = fba_testing::TestApp::builder()
+        .settings(&grafana)
+        .spawn()
+        .await;
+    let token = app.token_for(1).await;
+
+    // A new trace: the request id is its trace id.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/sys/users?page=1&size=5"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(request_id.len(), 32, "{request_id}");
+
+    // A caller's trace is continued: same trace id, the caller's span as parent.
+    let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let resp = app
+        .client
+        .get(app.url("/api/v1/sys/users/me"))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{caller_trace}-{caller_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["x-request-id"], caller_trace);
+
+    app.stop().await;
+    // Flushes the batches to the receiver.
+    telemetry.shutdown().await;
+
+    let spans: Vec<ResourceSpan> = received.spans.lock().unwrap().clone();
+    let (resource, server) = spans
+        .iter()
+        .find(|(_, s)| hex(&s.trace_id) == request_id && s.kind == SpanKind::Server as i32)
+        .unwrap_or_else(|| panic!("no server span of trace {request_id} among {}", spans.len()));
+    assert_eq!(server.name, "GET /api/v1/sys/users");
+    assert!(server.parent_span_id.is_empty());
+    assert_eq!(
+        attr(&server.attributes, "http.route").as_deref(),
+        Some("/api/v1/sys/users")
+    );
+    assert_eq!(
+        attr(&server.attributes, "http.response.status_code").as_deref(),
+        Some("200")
+    );
+    assert_eq!(
+        attr(resource, "service.name").as_deref(),
+        Some("fba_server")
+    );
+    assert_eq!(
+        attr(resource, "deployment.environment").as_deref(),
+        Some("dev")
+    );
+    assert!(attr(resource, "service.version").is_some());
+
+    let all: Vec<Span> = spans.iter().map(|(_, s)| s.clone()).collect();
+    let children: Vec<&Span> = all
+        .iter()
+        .filter(|s| hex(&s.trace_id) == request_id && descends_from(&all, s, &server.span_id))
+        .collect();
+    let database = children
+        .iter()
+        .filter(|s| attr(&s.attributes, "db.system").is_some_and(|d| d != "redis"))
+        .count();
+    assert!(
+        database >= 2,
+        "the page and its count are two statements: {children:#?}"
+    );
+    assert!(children.iter().all(|s| s.kind == SpanKind::Client as i32));
+    if fba_testing::redis_url().is_some() {
+        assert!(
+            children
+                .iter()
+                .any(|s| attr(&s.attributes, "db.system").as_deref() == Some("redis")),
+            "a Redis command of the request (the session check): {children:#?}"
+        );
+    }
+
+    let continued = all
+        .iter()
+        .find(|s| hex(&s.trace_id) == caller_trace && s.kind == SpanKind::Server as i32)
+        .expect("the continued trace's server span");
+    assert_eq!(hex(&continued.parent_span_id), caller_span);
+
+    // The access line of the request, exported as a log record of the same trace.
+    let logs = received.logs.lock().unwrap().clone();
+    let access = logs
+        .iter()
+        .find(|(trace, _, attrs)| {
+            hex(trace) == request_id && attr(attrs, "path").as_deref() == Some("/api/v1/sys/users")
+        })
+        .unwrap_or_else(|| panic!("no log record of trace {request_id} among {}", logs.len()));
+    assert_eq!(attr(&access.2, "trace_id").as_deref(), Some(&*request_id));
+
+    let metrics = received.metrics.lock().unwrap().clone();
+    assert!(
+        metrics.iter().any(|m| m == "http.server.request.duration"),
+        "{metrics:?}"
+    );
+    // Give the exporters' threads a moment to end before the runtime goes.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

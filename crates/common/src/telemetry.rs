@@ -1,0 +1,221 @@
+//! Logging and OpenTelemetry, set up once per process by every app (server, worker, CLI).
+//!
+//! [`init`] installs the global `tracing` subscriber: log lines on standard output
+//! (`LOG_STD_LEVEL`, `LOG_FORMAT`) and, when `GRAFANA_METRICS_ENABLE` is on and
+//! `GRAFANA_OTLP_GRPC_ENDPOINT` is not empty, FBA's OTLP/gRPC export of
+//! - traces: one server span per HTTP request (a W3C `traceparent` header continues the
+//!   caller's trace), with child spans for every database statement (sea-orm) and Redis
+//!   command;
+//! - logs: every log line, carrying the trace and span id of the request it belongs to;
+//! - metrics: the HTTP server duration histogram of the OpenTelemetry conventions.
+//!
+//! The resource is FBA's: `service.name`, `service.version`, `deployment.environment`. With
+//! the export off nothing of it is built, and the spans it would record are disabled at their
+//! call sites (no cost per request).
+
+use std::io::IsTerminal;
+
+use fba_core_conf::{LogFormat, Settings};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets, filter_fn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
+
+/// The span target of the per-request server span.
+pub const HTTP_SPAN_TARGET: &str = "fba::http";
+
+/// Why the telemetry could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// An OTLP exporter could not be built.
+    #[error("cannot build the OTLP exporter for {endpoint}: {reason}")]
+    Exporter {
+        /// `GRAFANA_OTLP_GRPC_ENDPOINT`.
+        endpoint: String,
+        /// The exporter's error.
+        reason: String,
+    },
+}
+
+/// The running telemetry: keep it for the life of the process and call
+/// [`Telemetry::shutdown`] at the end so the last spans and logs are sent.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    otel: Option<Providers>,
+}
+
+#[derive(Debug)]
+struct Providers {
+    tracer: SdkTracerProvider,
+    logger: SdkLoggerProvider,
+    meter: SdkMeterProvider,
+}
+
+impl Telemetry {
+    /// Whether traces are exported (the request id is then the trace id).
+    pub fn exports(&self) -> bool {
+        self.otel.is_some()
+    }
+
+    /// Sends what is buffered and stops the exporters (on a blocking thread: the gRPC client
+    /// runs on the caller's runtime, which must stay free meanwhile).
+    pub async fn shutdown(self) {
+        let Some(p) = self.otel else { return };
+        let done = tokio::task::spawn_blocking(move || {
+            let _ = p.tracer.shutdown();
+            let _ = p.logger.shutdown();
+            let _ = p.meter.shutdown();
+        });
+        let _ = done.await;
+    }
+}
+
+/// The filter of the log lines: `RUST_LOG` if set, else `LOG_STD_LEVEL` with noisy
+/// dependencies capped at `warn`.
+fn log_filter(level: &str) -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "{level},sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=info,\
+             opentelemetry=warn,opentelemetry_sdk=warn,h2=warn,tonic=warn,hyper=warn"
+        ))
+    })
+}
+
+/// Sets up logging only (tools that never export, such as the CLI): see [`init`]. The filter
+/// is the subscriber's own (not a per-layer one), so disabled call sites cost nothing.
+pub fn init_logs(settings: &Settings) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(log_filter(&settings.log.level))
+        .with_target(true);
+    let _ = match settings.log.format {
+        LogFormat::Text => builder.with_ansi(use_colour()).try_init(),
+        LogFormat::Json => builder.with_ansi(false).json().try_init(),
+    };
+}
+
+/// Installs the global subscriber and, when configured, the OTLP exporters; `service` is the
+/// resource's `service.name` (`fba_server` for the server, as in FBA). Must run inside the
+/// Tokio runtime the app serves on (the gRPC client lives there). Calling it again keeps the
+/// first subscriber.
+///
+/// # Errors
+/// [`TelemetryError`] when an exporter cannot be built.
+pub fn init(settings: &Settings, service: &str) -> Result<Telemetry, TelemetryError> {
+    let endpoint = settings
+        .grafana
+        .otlp_grpc_endpoint
+        .as_deref()
+        .filter(|_| settings.grafana.metrics_enable);
+    let Some(endpoint) = endpoint else {
+        init_logs(settings);
+        return Ok(Telemetry::default());
+    };
+    let providers = providers(settings, service, endpoint)?;
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    opentelemetry::global::set_meter_provider(providers.meter.clone());
+    let tracer = providers.tracer.tracer("fba");
+    // Spans only (log lines go through the log bridge, not as span events): the request
+    // spans, sea-orm's statement spans and the Kv commands.
+    let span_filter = Targets::new()
+        .with_target(HTTP_SPAN_TARGET, tracing::Level::INFO)
+        .with_target("sea_orm", tracing::Level::INFO)
+        .with_target("fba_db::kv", tracing::Level::DEBUG)
+        .and(filter_fn(|meta| meta.is_span()));
+    let traces = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(span_filter);
+    let logs =
+        opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(&providers.logger)
+            .with_filter(log_filter(&settings.log.level).and(filter_fn(|meta| meta.is_event())));
+    let installed = Registry::default()
+        .with(stdout_layer(settings))
+        .with(traces)
+        .with(logs)
+        .try_init()
+        .is_ok();
+    if installed {
+        tracing::info!(endpoint, "exporting traces, metrics and logs over OTLP");
+    }
+    Ok(Telemetry {
+        otel: Some(providers),
+    })
+}
+
+fn providers(
+    settings: &Settings,
+    service: &str,
+    endpoint: &str,
+) -> Result<Providers, TelemetryError> {
+    let err = |e: &dyn std::fmt::Display| TelemetryError::Exporter {
+        endpoint: endpoint.to_owned(),
+        reason: e.to_string(),
+    };
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_owned())
+        .with_attributes([
+            KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new(
+                "deployment.environment",
+                if settings.environment.is_prod() {
+                    "prod"
+                } else {
+                    "dev"
+                },
+            ),
+        ])
+        .build();
+    let spans = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| err(&e))?;
+    let logs = opentelemetry_otlp::LogExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| err(&e))?;
+    let metrics = opentelemetry_otlp::MetricExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| err(&e))?;
+    Ok(Providers {
+        tracer: SdkTracerProvider::builder()
+            .with_resource(resource.clone())
+            .with_batch_exporter(spans)
+            .build(),
+        logger: SdkLoggerProvider::builder()
+            .with_resource(resource.clone())
+            .with_batch_exporter(logs)
+            .build(),
+        meter: SdkMeterProvider::builder()
+            .with_resource(resource)
+            .with_periodic_exporter(metrics)
+            .build(),
+    })
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Log lines on standard output in `LOG_FORMAT`: text (coloured only when standard output is
+/// a terminal and `NO_COLOR` is unset or empty) or one JSON object per line.
+fn stdout_layer(settings: &Settings) -> BoxedLayer {
+    let filter = log_filter(&settings.log.level);
+    let layer = tracing_subscriber::fmt::layer().with_target(true);
+    match settings.log.format {
+        LogFormat::Text => layer.with_ansi(use_colour()).with_filter(filter).boxed(),
+        LogFormat::Json => layer.with_ansi(false).json().with_filter(filter).boxed(),
+    }
+}
+
+/// Colour codes only for a person at a terminal (<https://no-color.org>).
+fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
