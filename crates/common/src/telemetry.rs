@@ -128,8 +128,14 @@ pub fn init(settings: &Settings, service: &str) -> Result<Telemetry, TelemetryEr
         .with_target("sea_orm", tracing::Level::INFO)
         .with_target("fba_db::kv", tracing::Level::DEBUG)
         .and(filter_fn(|meta| meta.is_span()));
+    // Per span only what the backends show: no source location, thread or busy/idle timing
+    // attributes (each costs work on every span of every request).
     let traces = tracing_opentelemetry::layer()
         .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+        .with_target(false)
         .with_filter(span_filter);
     let logs =
         opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(&providers.logger)
