@@ -215,7 +215,7 @@ fn run(
 ) -> std::io::Result<Server> {
     let settings = Arc::clone(&state.settings);
     // Traces are exported: each request runs in a span whose trace id is its request id.
-    let tracing = settings.grafana.metrics_enable && settings.grafana.otlp_grpc_endpoint.is_some();
+    let tracing = settings.grafana.export_endpoint().is_some();
     let metrics_on = metrics.is_some();
     let request_metrics = RequestMetrics::new(metrics.clone(), &settings.api.v1_path, tracing);
     let metrics_data = metrics.map(web::Data::new);

@@ -108,12 +108,7 @@ pub fn init_logs(settings: &Settings) {
 /// # Errors
 /// [`TelemetryError`] when an exporter cannot be built.
 pub fn init(settings: &Settings, service: &str) -> Result<Telemetry, TelemetryError> {
-    let endpoint = settings
-        .grafana
-        .otlp_grpc_endpoint
-        .as_deref()
-        .filter(|_| settings.grafana.metrics_enable);
-    let Some(endpoint) = endpoint else {
+    let Some(endpoint) = settings.grafana.export_endpoint() else {
         init_logs(settings);
         return Ok(Telemetry::default());
     };

@@ -402,6 +402,16 @@ pub struct GrafanaSettings {
     pub otlp_grpc_endpoint: Option<String>,
 }
 
+impl GrafanaSettings {
+    /// The OTLP endpoint when traces, metrics and logs are exported: the metrics are on and
+    /// an endpoint is set.
+    pub fn export_endpoint(&self) -> Option<&str> {
+        self.otlp_grpc_endpoint
+            .as_deref()
+            .filter(|_| self.metrics_enable)
+    }
+}
+
 /// `OPERA_LOG_*`.
 #[derive(Debug, Clone)]
 pub struct OperaLogSettings {
