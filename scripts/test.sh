@@ -8,6 +8,10 @@
 # Runs 2 and 3 are skipped with a notice when their services do not answer, except under CI
 # (CI=true), where a missing service is a failure. Server addresses can be changed with
 # FBA_TEST_POSTGRES_URL, FBA_TEST_MYSQL_URL and FBA_TEST_REDIS_URL.
+# The task broker suite (crates/task/tests/api/brokers.rs) also runs against RabbitMQ at
+# 127.0.0.1:5672 (guest/guest) in every run: fba-server enables fba-task's `rabbitmq` feature by
+# default, so the one build of the workspace has it. It skips RabbitMQ when it does not answer,
+# except under CI=true, where that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -114,3 +114,16 @@ error-socketio-no-auth = WebSocket connection refused: no auth
 error-socketio-auth-incomplete = WebSocket connection refused: the auth needs token and session_uuid
 error-socketio-session-mismatch = WebSocket connection refused: session_uuid does not match the token
 error-socketio-full = Too many WebSocket connections, please try again later
+
+# task system
+error-task-no-worker = Celery Worker is unavailable, please try again later
+error-task-result-not-found = Task result does not exist
+error-task-scheduler-not-found = Task scheduler does not exist
+error-task-scheduler-exists = Task scheduler already exists
+error-task-invalid-crontab = Invalid crontab expression
+error-task-expires-conflict = expires and expire_seconds cannot both be set
+error-task-invalid-arguments = Execution failed: invalid task arguments
+
+# task scheduler datetimes (pydantic datetime errors)
+validation-datetime-parsing = Input should be a valid datetime, { $error }
+validation-datetime-type = Input should be a valid datetime

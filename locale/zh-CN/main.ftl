@@ -115,3 +115,16 @@ error-socketio-no-auth = WebSocket 连接失败：无授权
 error-socketio-auth-incomplete = WebSocket 连接失败：授权失败，请检查
 error-socketio-session-mismatch = WebSocket 连接失败：session_uuid 与 Token 不符
 error-socketio-full = WebSocket 连接数已达上限，请稍后重试
+
+# task system
+error-task-no-worker = Celery Worker 暂不可用，请稍后重试
+error-task-result-not-found = 任务结果不存在
+error-task-scheduler-not-found = 任务调度不存在
+error-task-scheduler-exists = 任务调度已存在
+error-task-invalid-crontab = Crontab 表达式非法
+error-task-expires-conflict = expires 和 expire_seconds 只能设置一个
+error-task-invalid-arguments = 执行失败，任务参数非法
+
+# task scheduler datetimes (pydantic datetime errors)
+validation-datetime-parsing = 输入应为有效的日期时间，{ $error }
+validation-datetime-type = 输入应为有效的日期时间

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use fba_common::module::{Module, ModuleError, Modules};
 
-/// The modules compiled in, in mounting order: the admin core (feature `admin`), then the
-/// plugin system and its plugins (feature `plugins`, each plugin a feature of `fba-plugins`),
-/// all on by default; the task system and the agent join the same way.
+/// The modules compiled in, in mounting order: the admin core (feature `admin`), the task
+/// system (feature `task`), then the plugin system and its plugins (feature `plugins`, each plugin a feature of `fba-plugins`),
+/// all on by default; the agent joins the same way.
 ///
 /// # Errors
 /// [`ModuleError::Invalid`] when the plugins cannot be composed (an invalid manifest, a
@@ -16,6 +16,8 @@ pub fn enabled() -> Result<Vec<Arc<dyn Module>>, ModuleError> {
     let mut list: Vec<Arc<dyn Module>> = vec![
         #[cfg(feature = "admin")]
         fba_admin::module(),
+        #[cfg(feature = "task")]
+        fba_task::module(),
     ];
     #[cfg(feature = "plugins")]
     list.extend(fba_plugins::modules().map_err(|e| ModuleError::Invalid(e.to_string()))?);

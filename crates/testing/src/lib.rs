@@ -24,6 +24,7 @@
 
 mod app;
 mod assertions;
+pub mod socketio;
 
 pub use app::{TestApp, TestAppBuilder, base_pairs, redis_url, replica_redis, spool_dir};
 pub use assertions::{

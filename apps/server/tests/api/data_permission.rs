@@ -543,7 +543,10 @@ async fn data_rule_models_columns_and_templates() {
             "UserPasswordHistory",
             "sys_role_menu",
             "sys_user_role",
-            // The plugins' models, through the module seam (dict, config, notice).
+            // The task system's models, then the plugins' (dict, config, notice), through the
+            // module seam.
+            "TaskExtended",
+            "TaskScheduler",
             "DictType",
             "DictData",
             "Config",

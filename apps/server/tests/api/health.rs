@@ -180,12 +180,16 @@ const FBA_SUMMARIES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// The plugins' paths (counted in the plugins' own tests).
+/// The plugins' and the task system's paths (counted in their own tests).
 const PLUGIN_PATHS: &[&str] = &[
     "/api/v1/sys/plugins",
     "/api/v1/sys/dict-",
     "/api/v1/sys/configs",
     "/api/v1/sys/notices",
+    // The task system's module.
+    "/api/v1/tasks",
+    "/api/v1/task-results",
+    "/api/v1/schedulers",
 ];
 
 /// Routes that take no token, as in FBA.
@@ -254,7 +258,8 @@ async fn openapi_documents_every_route_with_fba_summaries_and_the_log_uses_them(
                 .replace("{pk}", "1")
                 .replace("{model}", "User")
                 .replace("{plugin}", "dict")
-                .replace("{code}", "sys_status");
+                .replace("{code}", "sys_status")
+                .replace("{task_id}", "00000000-0000-0000-0000-000000000000");
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let resp = app
                 .client

@@ -346,7 +346,10 @@ async fn a_module_plugs_in_with_one_line_routes_migration_seed_settings_and_serv
     assert_eq!(status, 200, "{health}");
     assert_eq!(
         health["data"]["modules"],
-        json!([{"name": "notes.table", "ok": true}])
+        json!([
+            {"name": "task.broker", "ok": true},
+            {"name": "notes.table", "ok": true}
+        ])
     );
 
     // Its background service is stopped with the app.

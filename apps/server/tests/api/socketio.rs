@@ -1,142 +1,16 @@
 //! The Socket.IO server at `/ws/socket.io`, driven by the real npm `socket.io-client` v4 (the
 //! client FBA's web UI uses) through `tests/support/socketio-client/client.js`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
+use fba_testing::socketio::{
+    SocketClient as Client, socket_auth as auth, socket_session as session,
+};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::helpers::{TestApp, json};
 
 const SESSIONS: &str = "/api/v1/monitors/sessions";
-
-/// How long an expected observation may take.
-const WAIT: Duration = Duration::from_secs(10);
-
-/// One `node client.js` process: commands in on stdin, one JSON observation per stdout line.
-struct Client {
-    child: Child,
-    stdin: ChildStdin,
-    rx: mpsc::UnboundedReceiver<Value>,
-}
-
-impl Client {
-    async fn start() -> Self {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/socketio-client");
-        assert!(
-            std::path::Path::new(dir).join("node_modules").exists(),
-            "run `npm ci --prefix {dir}` first (scripts/test.sh does)"
-        );
-        let mut child = Command::new("node")
-            .arg(format!("{dir}/client.js"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node runs (Node.js is needed by the socket.io tests)");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                match serde_json::from_str::<Value>(&line) {
-                    Ok(v) => {
-                        if tx.send(v).is_err() {
-                            break;
-                        }
-                    }
-                    Err(_) => eprintln!("client.js: {line}"),
-                }
-            }
-        });
-        let mut client = Self { child, stdin, rx };
-        client.expect("ready").await;
-        client
-    }
-
-    /// A client connected (or refused) with `auth` to `app`: the connect or connect_error.
-    async fn connect(app: &TestApp, auth: Value) -> (Self, Value) {
-        Self::connect_to(app, auth, "/").await
-    }
-
-    async fn connect_to(app: &TestApp, auth: Value, namespace: &str) -> (Self, Value) {
-        let mut client = Self::start().await;
-        client.send(
-            json!({"op": "connect", "url": app.address, "auth": auth, "namespace": namespace}),
-        );
-        let outcome = client.expect_one_of(&["connect", "connect_error"]).await;
-        (client, outcome)
-    }
-
-    fn send(&mut self, command: Value) {
-        writeln!(self.stdin, "{command}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    async fn next(&mut self, within: Duration) -> Option<Value> {
-        tokio::time::timeout(within, self.rx.recv())
-            .await
-            .ok()
-            .flatten()
-    }
-
-    /// The next observation of type `kind`; others on the way are skipped.
-    async fn expect(&mut self, kind: &str) -> Value {
-        self.expect_one_of(&[kind]).await
-    }
-
-    async fn expect_one_of(&mut self, kinds: &[&str]) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next(left).await {
-                Some(v) if kinds.contains(&v["type"].as_str().unwrap_or("")) => return v,
-                Some(v) => seen.push(v),
-                None => panic!("no {kinds:?} within {WAIT:?}; saw {seen:?}"),
-            }
-        }
-    }
-
-    /// Every observation within `within`.
-    async fn drain(&mut self, within: Duration) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + within;
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next(left).await {
-                Some(v) => seen.push(v),
-                None => return seen,
-            }
-        }
-    }
-
-    async fn disconnect(mut self) {
-        self.send(json!({"op": "disconnect"}));
-        self.expect("disconnect").await;
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A session of `user_id` as a login makes it: (access token, session uuid).
-async fn session(app: &TestApp, user_id: i64) -> (String, String) {
-    let token = app.token_for(user_id).await;
-    let session = app.security.jwt.decode(&token).unwrap().session_uuid;
-    (token, session)
-}
-
-fn auth(token: &str, session: &str) -> Value {
-    json!({"token": token, "session_uuid": session})
-}
 
 /// The online status of `session` in `GET /monitors/sessions`.
 async fn status(app: &TestApp, admin: &str, session: &str) -> Option<i64> {
@@ -306,8 +180,20 @@ async fn events_with_an_ack_get_their_ack_and_handlers_answer_the_calling_socket
     let ack = client.expect("ack").await;
     assert_eq!(ack["args"], json!([{"a": 1}, "b"]));
 
-    // No handler (the task crate registers task_worker_status later): acked with nothing.
+    // The task module answers task_worker_status with Celery's ping of the live workers
+    // (the in-process one on the embedded defaults, none when workers run elsewhere).
     client.send(json!({"op": "emit", "event": "task_worker_status", "ack": true}));
+    let status = client.expect("event").await;
+    assert_eq!(status["name"], "task_worker_status");
+    let ack = client.expect("ack").await;
+    assert_eq!(ack["args"], json!([status["args"][0]]));
+    for ping in status["args"][0].as_array().unwrap() {
+        let (name, reply) = ping.as_object().unwrap().iter().next().unwrap();
+        assert!(name.starts_with("fba@"), "{name}");
+        assert_eq!(reply, &json!({"ok": "pong"}));
+    }
+    // An event nobody handles is acked with nothing.
+    client.send(json!({"op": "emit", "event": "no_handler", "ack": true}));
     let ack = client.expect("ack").await;
     assert_eq!(ack["args"], json!([]));
 
