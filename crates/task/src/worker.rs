@@ -183,6 +183,15 @@ impl Worker {
                 "task worker put unfinished jobs back"
             );
         }
+        if let Err(e) = self
+            .shared
+            .tasks
+            .broker
+            .release(&self.shared.options.hostname)
+            .await
+        {
+            tracing::warn!(error = %e, "the broker did not let go of the stopped worker");
+        }
         self.heartbeat.abort();
         let _ = self.heartbeat.await;
         if let Err(e) = self

@@ -574,6 +574,31 @@ impl Broker for AmqpBroker {
         Ok(0)
     }
 
+    async fn release(&self, worker: &str) -> Result<(), BrokerError> {
+        let Some(link) = self.current_link().await else {
+            return Ok(());
+        };
+        let mine: Vec<Arc<Consumer>> = {
+            let mut consumers = link.consumers.lock().await;
+            let keys: Vec<(String, String)> = consumers
+                .keys()
+                .filter(|(w, _)| w == worker)
+                .cloned()
+                .collect();
+            keys.iter().filter_map(|k| consumers.remove(k)).collect()
+        };
+        for consumer in mine {
+            lock(&link.by_number).remove(&consumer.number);
+            // Closing the channel returns its unacknowledged deliveries to the queue.
+            consumer
+                .channel
+                .close(200, "OK".into())
+                .await
+                .map_err(|e| amqp_error(&e))?;
+        }
+        Ok(())
+    }
+
     async fn len(&self, queue: &str) -> Result<u64, BrokerError> {
         let link = self.link().await?;
         let channel = self.publisher(&link).await?;

@@ -111,6 +111,18 @@ pub trait Broker: Send + Sync + 'static {
     /// [`BrokerError`].
     async fn recover(&self) -> Result<u64, BrokerError>;
 
+    /// Lets go of whatever the broker keeps for `worker` once it stopped (its RabbitMQ
+    /// consumers, whose prefetched jobs go back to the queue at once). Called by a worker's
+    /// graceful stop after its unfinished jobs were put back; nothing to do for the SQL and
+    /// Redis brokers, which keep nothing per worker.
+    ///
+    /// # Errors
+    /// [`BrokerError`].
+    async fn release(&self, worker: &str) -> Result<(), BrokerError> {
+        let _ = worker;
+        Ok(())
+    }
+
     /// Jobs not yet acknowledged in `queue` (waiting, delayed or running).
     ///
     /// # Errors

@@ -1,7 +1,8 @@
-//! Workers and the scheduler end to end on the test database and its broker (the SQL broker on
-//! SQLite and PostgreSQL, Redis on MySQL): results, retries and FBA's failure dict, revocation,
-//! time limits, a killed worker's job, a stopping worker's job, and one firing per due time with
-//! two schedulers.
+//! Workers and the scheduler end to end, on every broker: the test database's default (the SQL
+//! broker on SQLite and PostgreSQL, Redis on MySQL), Redis when `FBA_TEST_REDIS_URL` is set and
+//! RabbitMQ when it answers at 127.0.0.1:5672 (required under `CI=true`): results, retries and
+//! FBA's failure dict, revocation, time limits, a killed worker's job, a stopping worker's job, and
+//! one firing per due time with two schedulers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -97,20 +98,68 @@ fn registry() -> TaskRegistry {
     r
 }
 
-/// A test app without the in-process worker, with fast retries, leases and ticks.
-async fn app(extra: &[(&str, &str)]) -> (TestApp, Tasks) {
-    let mut settings = vec![
+/// The settings that select `broker` (`default`, `redis`, `rabbitmq`), or `None` when it cannot
+/// run here (skipped with a note).
+fn broker_settings(broker: &str) -> Option<Vec<(String, String)>> {
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    match broker {
+        "redis" => {
+            let on_mysql = std::env::var("FBA_TEST_DATABASE").as_deref() == Ok("mysql");
+            if fba_testing::redis_url().is_none() || on_mysql {
+                eprintln!("skipped: no Redis, or Redis is already the default broker (MySQL)");
+                return None;
+            }
+            Some(vec![pair("CELERY_BROKER", "redis")])
+        }
+        "rabbitmq" => {
+            let answers = "127.0.0.1:5672".parse().is_ok_and(|addr| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+            });
+            if !answers {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "RabbitMQ does not answer at 127.0.0.1:5672 (required under CI)"
+                );
+                eprintln!("skipped: RabbitMQ does not answer at 127.0.0.1:5672");
+                return None;
+            }
+            // A queue of the test's own (the queue is named after the prefix).
+            Some(vec![
+                pair("CELERY_BROKER", "rabbitmq"),
+                pair("CELERY_REDIS_PREFIX", &unique("fba-test")),
+            ])
+        }
+        _ => Some(Vec::new()),
+    }
+}
+
+/// A test app on `broker` without the in-process worker, with fast retries, leases and ticks;
+/// `None` when the broker cannot run here.
+async fn app(broker: &str, extra: &[(&str, &str)]) -> Option<(TestApp, Tasks)> {
+    let mut settings: Vec<(String, String)> = [
         ("TASK_EMBEDDED_WORKER", "false"),
         ("TASK_RETRY_DELAY_MS", "50"),
         ("TASK_HEARTBEAT_INTERVAL", "1"),
         ("TASK_VISIBILITY_TIMEOUT", "2"),
         ("TASK_SCHEDULER_TICK_MS", "100"),
         ("TASK_POLL_INTERVAL_MS", "50"),
-    ];
-    settings.extend_from_slice(extra);
-    let app = TestApp::builder().settings(&settings).spawn().await;
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    settings.extend(broker_settings(broker)?);
+    settings.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let pairs: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let app = TestApp::builder().settings(&pairs).spawn().await;
     let tasks = Tasks::open(&app.app_state, registry()).await.unwrap();
-    (app, tasks)
+    Some((app, tasks))
 }
 
 fn worker(app: &TestApp, tasks: &Tasks) -> Worker {
@@ -160,9 +209,10 @@ fn decoded(bytes: Option<&Vec<u8>>) -> Value {
     fba_task::results::decode(bytes.map(Vec::as_slice))
 }
 
-#[tokio::test]
-async fn a_sent_job_runs_and_its_result_row_has_fba_shape() {
-    let (app, tasks) = app(&[]).await;
+async fn a_sent_job_runs_and_its_result_row_has_fba_shape(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
     let w = worker(&app, &tasks);
     let k = unique("echo");
     let id = send(&tasks, "test_echo", json!([k])).await;
@@ -193,9 +243,10 @@ async fn a_sent_job_runs_and_its_result_row_has_fba_shape() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_retryable_failure_retries_then_records_celerys_failure_dict() {
-    let (app, tasks) = app(&[("CELERY_TASK_MAX_RETRIES", "2")]).await;
+async fn a_retryable_failure_retries_then_records_celerys_failure_dict(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[("CELERY_TASK_MAX_RETRIES", "2")]).await else {
+        return;
+    };
     let w = worker(&app, &tasks);
     let k = unique("dberr");
     let id = send(&tasks, "test_db_error", json!([k])).await;
@@ -227,9 +278,10 @@ async fn a_retryable_failure_retries_then_records_celerys_failure_dict() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn other_failures_panics_and_time_limits_fail_at_once() {
-    let (app, tasks) = app(&[("TASK_TIME_LIMIT", "1")]).await;
+async fn other_failures_panics_and_time_limits_fail_at_once(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[("TASK_TIME_LIMIT", "1")]).await else {
+        return;
+    };
     let w = worker(&app, &tasks);
     let k = unique("value");
     let id = send(&tasks, "test_value_error", json!([k])).await;
@@ -261,9 +313,10 @@ async fn other_failures_panics_and_time_limits_fail_at_once() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_revoked_job_is_recorded_revoked_and_never_runs() {
-    let (app, tasks) = app(&[]).await;
+async fn a_revoked_job_is_recorded_revoked_and_never_runs(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
     let k = unique("revoked");
     let id = send(&tasks, "test_echo", json!([k])).await;
     tasks.revoke(&id).await.unwrap();
@@ -280,10 +333,15 @@ async fn a_revoked_job_is_recorded_revoked_and_never_runs() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_killed_workers_job_runs_on_another_worker() {
-    let (app, tasks) = app(&[]).await;
-    let first = worker(&app, &tasks);
+async fn a_killed_workers_job_runs_on_another_worker(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
+    // The first worker has a broker connection of its own, which its "death" closes (what
+    // makes RabbitMQ hand its unacknowledged job to another consumer).
+    let own = Tasks::open(&app.app_state, registry()).await.unwrap();
+    let first = worker(&app, &own);
+    drop(own);
     let k = unique("killed");
     let id = send(&tasks, "test_slow", json!([k, 1])).await;
     wait_for(&app, &id, "STARTED").await;
@@ -297,9 +355,10 @@ async fn a_killed_workers_job_runs_on_another_worker() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_stopping_worker_puts_unfinished_jobs_back() {
-    let (app, tasks) = app(&[]).await;
+async fn a_stopping_worker_puts_unfinished_jobs_back(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
     let first = worker(&app, &tasks);
     let k = unique("stopped");
     let id = send(&tasks, "test_slow", json!([k, 2])).await;
@@ -358,9 +417,10 @@ async fn entry(app: &TestApp, id: i64) -> task_scheduler::Model {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_two_second_schedule_fires_once_per_due_time_with_two_schedulers() {
-    let (app, tasks) = app(&[]).await;
+async fn a_two_second_schedule_fires_once_per_due_time_with_two_schedulers(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
     let w = worker(&app, &tasks);
     let k = unique("every2");
     let id = add_entry(&app, &k, 2, &format!(r#"["{k}"]"#), true, false).await;
@@ -414,9 +474,10 @@ async fn a_two_second_schedule_fires_once_per_due_time_with_two_schedulers() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled() {
-    let (app, tasks) = app(&[]).await;
+async fn a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
     let w = worker(&app, &tasks);
     let k = unique("oneoff");
     let id = add_entry(&app, &k, 1, &format!(r#"["{k}"]"#), true, true).await;
@@ -449,3 +510,33 @@ async fn a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled
     w.stop(Duration::from_secs(5)).await;
     app.stop().await;
 }
+
+/// One `#[tokio::test]` per case and broker.
+macro_rules! on_brokers {
+    ($($case:ident),+ $(,)?) => {
+        on_brokers!(@broker on_default, "default", $($case),+);
+        on_brokers!(@broker on_redis, "redis", $($case),+);
+        on_brokers!(@broker on_rabbitmq, "rabbitmq", $($case),+);
+    };
+    (@broker $module:ident, $broker:literal, $($case:ident),+) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($broker).await;
+                }
+            )+
+        }
+    };
+}
+
+on_brokers!(
+    a_sent_job_runs_and_its_result_row_has_fba_shape,
+    a_retryable_failure_retries_then_records_celerys_failure_dict,
+    other_failures_panics_and_time_limits_fail_at_once,
+    a_revoked_job_is_recorded_revoked_and_never_runs,
+    a_killed_workers_job_runs_on_another_worker,
+    a_stopping_worker_puts_unfinished_jobs_back,
+    a_two_second_schedule_fires_once_per_due_time_with_two_schedulers,
+    a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled,
+);
