@@ -6,7 +6,7 @@ through Celery's database backend with result_extended and task_track_started, t
 Redis or RabbitMQ as the broker. Throughput: BENCH_JOBS jobs are queued, then one worker
 (threads pool, BENCH_CONCURRENCY) runs them; the rate is jobs over the time from the first
 job's start to the last job's end. Latency: with the worker idle, BENCH_LATENCY_JOBS jobs are
-sent 5 ms apart and each records the time from its sending to its start. Prints one JSON line.
+sent BENCH_LATENCY_GAP_MS (50) ms apart and each records the time from its sending to its start. Prints one JSON line.
 """
 
 import json
@@ -73,7 +73,8 @@ def percentile(values, p):
 
 def main():
     jobs = int(os.environ.get("BENCH_JOBS", "5000"))
-    latency_jobs = int(os.environ.get("BENCH_LATENCY_JOBS", "500"))
+    latency_jobs = int(os.environ.get("BENCH_LATENCY_JOBS", "200"))
+    gap = int(os.environ.get("BENCH_LATENCY_GAP_MS", "50")) / 1000.0
     concurrency = os.environ.get("BENCH_CONCURRENCY", "16")
     for key in ("first", "last", "done", "lat"):
         stats.delete(PREFIX + key)
@@ -96,7 +97,7 @@ def main():
         base = done()
         for _ in range(latency_jobs):
             noop.apply_async(kwargs={"sent": time.time()})
-            time.sleep(0.005)
+            time.sleep(gap)
         wait_done(base + latency_jobs)
         lat = [float(v) for v in stats.lrange(PREFIX + "lat", 0, -1)]
     finally:

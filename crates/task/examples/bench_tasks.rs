@@ -9,8 +9,8 @@
 //!
 //! Throughput: `BENCH_JOBS` jobs are queued first, then one worker runs them; the rate is jobs
 //! over the time from the first job's start to the last job's end (what the Celery side of the
-//! script measures too). Latency: with the worker idle, `BENCH_LATENCY_JOBS` jobs are sent 5 ms
-//! apart and each records the time from its sending to its start. Every job writes its
+//! script measures too). Latency: with the worker idle, `BENCH_LATENCY_JOBS` jobs are sent
+//! `BENCH_LATENCY_GAP_MS` (50) ms apart and each records the time from its sending to its start. Every job writes its
 //! `STARTED` and `SUCCESS` rows, as Celery with FBA's `task_track_started` and database result
 //! backend does. Prints one JSON line.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -74,7 +74,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn main() {
     let broker = std::env::var("BENCH_BROKER").unwrap_or_else(|_| "database".into());
     let jobs = env_usize("BENCH_JOBS", 5000);
-    let latency_jobs = env_usize("BENCH_LATENCY_JOBS", 500);
+    let latency_jobs = env_usize("BENCH_LATENCY_JOBS", 200);
+    let gap = Duration::from_millis(env_usize("BENCH_LATENCY_GAP_MS", 50) as u64);
     let concurrency = env_usize("BENCH_CONCURRENCY", 16).to_string();
     let app = TestApp::builder()
         .settings(&[
@@ -116,7 +117,7 @@ async fn main() {
     let elapsed = FIRST_START.get().unwrap().elapsed().as_secs_f64();
     let throughput = jobs as f64 / elapsed;
 
-    // Latency: an idle worker, jobs sent 5 ms apart.
+    // Latency: an idle worker, jobs sent `gap` apart.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let base = DONE.load(Ordering::SeqCst);
     for _ in 0..latency_jobs {
@@ -124,7 +125,7 @@ async fn main() {
             .send("noop", vec![Value::from(now_micros())], Map::new())
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(gap).await;
     }
     wait_done(base + latency_jobs).await;
     let mut lat = LATENCIES.lock().unwrap().clone();

@@ -412,8 +412,6 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
         finish(shared, delivery).await;
         return;
     };
-    record(&shared, &message, TaskStatus::Started, Outcome::default()).await;
-    notify(&shared, &message.id, "开始执行").await;
     let ctx = TaskContext {
         state: shared.state.clone(),
         task_id: message.id.clone(),
@@ -427,20 +425,29 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
     let mut run = tokio::spawn((def.run)(ctx, call));
     // A job stopped from outside (shutdown past its grace, a worker aborted) stops its body too.
     let _stop_body = AbortOnDrop(run.abort_handle());
-    let joined = match shared.tasks.settings.time_limit {
-        Some(limit) => match tokio::time::timeout(limit, &mut run).await {
-            Ok(joined) => joined,
-            Err(_) => {
-                run.abort();
-                Ok(Err(TaskFailure::new(
-                    "TimeLimitExceeded",
-                    format!("TimeLimitExceeded({})", limit.as_secs_f64()),
-                )
-                .in_module("billiard.exceptions")))
-            }
-        },
-        None => run.await,
+    // `STARTED` and its notification are written while the body already runs (the body does not
+    // wait for two round trips); the final state is written only after them, so it is the last.
+    let started = async {
+        record(&shared, &message, TaskStatus::Started, Outcome::default()).await;
+        notify(&shared, &message.id, "开始执行").await;
     };
+    let body = async {
+        match shared.tasks.settings.time_limit {
+            Some(limit) => match tokio::time::timeout(limit, &mut run).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    run.abort();
+                    Ok(Err(TaskFailure::new(
+                        "TimeLimitExceeded",
+                        format!("TimeLimitExceeded({})", limit.as_secs_f64()),
+                    )
+                    .in_module("billiard.exceptions")))
+                }
+            },
+            None => (&mut run).await,
+        }
+    };
+    let ((), joined) = tokio::join!(started, body);
     let outcome = joined.unwrap_or_else(|e| {
         Err(TaskFailure::new(
             "Panic",

@@ -511,6 +511,81 @@ async fn a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled
     app.stop().await;
 }
 
+/// Sets columns of an entry.
+async fn edit_entry(app: &TestApp, id: i64, edit: impl FnOnce(&mut task_scheduler::ActiveModel)) {
+    let mut row: task_scheduler::ActiveModel = entry(app, id).await.into();
+    edit(&mut row);
+    row.update(&app.app_state.db).await.unwrap();
+}
+
+async fn args_rows(app: &TestApp, k: &str) -> Vec<task_result::Model> {
+    task_result::Entity::find()
+        .filter(task_result::Column::Name.eq("test_echo"))
+        .all(&app.app_state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| decoded(r.args.as_ref()) == json!([k]))
+        .collect()
+}
+
+async fn start_time_delays_an_entry_and_expiry_revokes_its_jobs(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
+    let w = worker(&app, &tasks);
+    let later = unique("later");
+    let starts = Utc::now() + chrono::TimeDelta::milliseconds(2500);
+    let delayed = add_entry(&app, &later, 60, &format!(r#"["{later}"]"#), true, false).await;
+    edit_entry(&app, delayed, |e| e.start_time = Set(Some(starts))).await;
+    let expiring = unique("expiring");
+    let expires = add_entry(
+        &app,
+        &expiring,
+        60,
+        &format!(r#"["{expiring}"]"#),
+        true,
+        false,
+    )
+    .await;
+    // Sent once at once (a start time in the past makes the first run due), already expired.
+    edit_entry(&app, expires, |e| {
+        e.start_time = Set(Some(Utc::now() - chrono::TimeDelta::seconds(1)));
+        e.expire_time = Set(Some(Utc::now() - chrono::TimeDelta::seconds(1)));
+    })
+    .await;
+    let s = Scheduler::spawn(app.app_state.clone(), tasks.clone(), "beat".into());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        entry(&app, delayed).await.total_run_count,
+        0,
+        "not before start_time"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let fired = args_rows(&app, &later).await;
+        let revoked = args_rows(&app, &expiring).await;
+        if fired.iter().any(|r| r.status.as_deref() == Some("SUCCESS"))
+            && revoked
+                .iter()
+                .any(|r| r.status.as_deref() == Some("REVOKED"))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "start_time entry: {fired:?}; expired entry: {revoked:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.stop().await;
+    assert!(entry(&app, delayed).await.last_run_time.unwrap() >= starts);
+    assert_eq!(runs(&expiring), 0, "an expired job never runs");
+    assert_eq!(runs(&later), 1);
+    w.stop(Duration::from_secs(5)).await;
+    app.stop().await;
+}
+
 /// One `#[tokio::test]` per case and broker.
 macro_rules! on_brokers {
     ($($case:ident),+ $(,)?) => {
@@ -539,4 +614,5 @@ on_brokers!(
     a_stopping_worker_puts_unfinished_jobs_back,
     a_two_second_schedule_fires_once_per_due_time_with_two_schedulers,
     a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled,
+    start_time_delays_an_entry_and_expiry_revokes_its_jobs,
 );
