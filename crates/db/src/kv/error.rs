@@ -21,10 +21,11 @@ impl KvError {
     }
 }
 
-/// Connection-level failures are [`KvError::Unavailable`], server replies
-/// [`KvError::Command`].
-pub(super) fn redis_error(e: RedisError) -> KvError {
-    let unavailable = e.is_io_error()
+/// Whether a Redis error means the server is out of reach (an I/O error, a time-out, a dropped
+/// or refused connection, a server loading or failing over): what callers turn into a quick 503,
+/// where any other error is a refused command.
+pub fn redis_unavailable(e: &RedisError) -> bool {
+    e.is_io_error()
         || e.is_timeout()
         || e.is_connection_dropped()
         || e.is_connection_refusal()
@@ -38,8 +39,13 @@ pub(super) fn redis_error(e: RedisError) -> KvError {
                         | ServerErrorKind::ClusterDown
                         | ServerErrorKind::MasterDown
                 )
-        );
-    if unavailable {
+        )
+}
+
+/// Connection-level failures are [`KvError::Unavailable`], server replies
+/// [`KvError::Command`].
+pub(super) fn redis_error(e: RedisError) -> KvError {
+    if redis_unavailable(&e) {
         KvError::Unavailable(e.to_string())
     } else {
         KvError::Command(e.to_string())

@@ -24,7 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use self::redis::RedisKv;
-pub use error::KvError;
+pub use error::{KvError, redis_unavailable};
 pub use memory::MemoryKv;
 pub use subscription::{Delivery, Subscription};
 pub use types::{KeyTtl, KvBackend, RateDecision};

@@ -46,6 +46,41 @@ impl From<BrokerError> for fba_common::AppError {
     }
 }
 
+/// Calls `try_fetch` until it finds jobs or `wait` has passed, in between sleeping until `wake`
+/// is notified (a job sent by this process) or `poll` has passed (one sent by another): the
+/// waiting part of [`Broker::fetch`] for the brokers that poll.
+///
+/// # Errors
+/// The first error of `try_fetch`.
+pub(crate) async fn poll_fetch<F, Fut>(
+    wake: &tokio::sync::Notify,
+    poll: Duration,
+    wait: Duration,
+    mut try_fetch: F,
+) -> Result<Vec<Delivery>, BrokerError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Delivery>, BrokerError>>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Armed before looking, so a job sent during the look still wakes the sleep below.
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let found = try_fetch().await?;
+        let now = tokio::time::Instant::now();
+        if !found.is_empty() || now >= deadline {
+            return Ok(found);
+        }
+        let nap = poll.min(deadline - now);
+        tokio::select! {
+            () = &mut notified => {}
+            () = tokio::time::sleep(nap) => {}
+        }
+    }
+}
+
 /// One fetched job: its message and the broker's handle on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use deadpool_redis::{Manager, Pool, PoolError, Runtime};
 use fba_core_conf::RedisSettings;
-use redis::{AsyncConnectionConfig, ErrorKind, FromRedisValue, RedisError, ServerErrorKind};
+use redis::{AsyncConnectionConfig, FromRedisValue, RedisError};
 use secrecy::ExposeSecret;
 use tokio::sync::Notify;
 
@@ -380,22 +380,10 @@ impl Broker for RedisBroker {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let found = self.try_fetch(worker, queue, max).await?;
-            let now = tokio::time::Instant::now();
-            if !found.is_empty() || now >= deadline {
-                return Ok(found);
-            }
-            let nap = self.poll_interval.min(deadline - now);
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep(nap) => {}
-            }
-        }
+        super::poll_fetch(&self.wake, self.poll_interval, wait, || {
+            self.try_fetch(worker, queue, max)
+        })
+        .await
     }
 
     async fn ack(&self, worker: &str, delivery: &Delivery) -> Result<(), BrokerError> {
@@ -489,22 +477,7 @@ impl Broker for RedisBroker {
 /// Connection-level failures are [`BrokerError::Unavailable`], server replies
 /// [`BrokerError::Command`] (as the Kv store maps them).
 fn redis_error(e: RedisError) -> BrokerError {
-    let unavailable = e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_dropped()
-        || e.is_connection_refusal()
-        || matches!(
-            e.kind(),
-            ErrorKind::AuthenticationFailed
-                | ErrorKind::ClusterConnectionNotFound
-                | ErrorKind::Server(
-                    ServerErrorKind::BusyLoading
-                        | ServerErrorKind::TryAgain
-                        | ServerErrorKind::ClusterDown
-                        | ServerErrorKind::MasterDown
-                )
-        );
-    if unavailable {
+    if fba_db::kv::redis_unavailable(&e) {
         BrokerError::Unavailable(e.to_string())
     } else {
         BrokerError::Command(e.to_string())
@@ -530,7 +503,7 @@ mod tests {
     fn io_errors_are_unavailable_and_server_errors_are_commands() {
         let io = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
         assert!(matches!(redis_error(io), BrokerError::Unavailable(_)));
-        let server = RedisError::from((ErrorKind::UnexpectedReturnType, "wrong type"));
+        let server = RedisError::from((redis::ErrorKind::UnexpectedReturnType, "wrong type"));
         assert!(matches!(redis_error(server), BrokerError::Command(_)));
     }
 

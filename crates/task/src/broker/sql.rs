@@ -227,22 +227,10 @@ impl Broker for SqlBroker {
         max: usize,
         wait: Duration,
     ) -> Result<Vec<Delivery>, BrokerError> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let found = self.try_fetch(worker, queue, max).await?;
-            let now = tokio::time::Instant::now();
-            if !found.is_empty() || now >= deadline {
-                return Ok(found);
-            }
-            let nap = self.poll_interval.min(deadline - now);
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep(nap) => {}
-            }
-        }
+        super::poll_fetch(&self.wake, self.poll_interval, wait, || {
+            self.try_fetch(worker, queue, max)
+        })
+        .await
     }
 
     async fn ack(&self, worker: &str, delivery: &Delivery) -> Result<(), BrokerError> {
