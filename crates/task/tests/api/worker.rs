@@ -586,6 +586,68 @@ async fn start_time_delays_an_entry_and_expiry_revokes_its_jobs(broker: &str) {
     app.stop().await;
 }
 
+async fn a_job_executed_through_the_api_reads_back_through_the_api(broker: &str) {
+    let Some((app, tasks)) = app(broker, &[]).await else {
+        return;
+    };
+    let w = worker(&app, &tasks);
+    let token = app.token_for(1).await;
+    let k = unique("api");
+    let (code, body) = app
+        .post_json(
+            "/api/v1/schedulers",
+            &token,
+            &json!({
+                "name": k,
+                "task": "test_echo",
+                "args": format!(r#"["{k}"]"#),
+                "type": 1,
+                "crontab": "0 0 1 1 *",
+            }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let (_, page) = app
+        .get_json(&format!("/api/v1/schedulers?name={k}"), &token)
+        .await;
+    let pk = page["data"]["items"][0]["id"].as_i64().unwrap();
+    let (code, body) = app
+        .post_json(
+            &format!("/api/v1/schedulers/{pk}/execute"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let row = loop {
+        let (code, body) = app
+            .get_json("/api/v1/task-results?name=test_echo&size=100", &token)
+            .await;
+        assert_eq!(code, 200, "{body}");
+        let found = body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["args"] == json!([k]) && r["status"] == "SUCCESS")
+            .cloned();
+        if let Some(row) = found {
+            break row;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row["result"], json!(k));
+    assert_eq!(row["worker"], json!(w.hostname()));
+    let (code, one) = app
+        .get_json(&format!("/api/v1/task-results/{}", row["id"]), &token)
+        .await;
+    assert_eq!(code, 200, "{one}");
+    assert_eq!(one["data"]["task_id"], row["task_id"]);
+    w.stop(Duration::from_secs(5)).await;
+    app.stop().await;
+}
+
 /// One `#[tokio::test]` per case and broker.
 macro_rules! on_brokers {
     ($($case:ident),+ $(,)?) => {
@@ -615,4 +677,5 @@ on_brokers!(
     a_two_second_schedule_fires_once_per_due_time_with_two_schedulers,
     a_one_off_entry_fires_once_and_is_disabled_and_bad_entries_are_disabled,
     start_time_delays_an_entry_and_expiry_revokes_its_jobs,
+    a_job_executed_through_the_api_reads_back_through_the_api,
 );
