@@ -157,6 +157,7 @@ async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
         ("GRAFANA_METRICS_ENABLE", "true"),
         ("GRAFANA_OTLP_GRPC_ENDPOINT", endpoint.as_str()),
         ("LOG_STD_LEVEL", "info"),
+        ("TASK_EMBEDDED_WORKER", "true"),
     ];
     let settings =
         fba_core_conf::Settings::from_source(&fba_core_conf::Source::from_pairs(grafana)).unwrap();
@@ -193,6 +194,42 @@ async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.headers()["x-request-id"], caller_trace);
+
+    // A job sent by a request runs in the request's trace: executing a schedule entry.
+    let job_trace = "5bf92f3577b34da6a3ce929d0e0e4737";
+    let (code, body) = app
+        .post_json(
+            "/api/v1/schedulers",
+            &token,
+            &serde_json::json!({
+                "name": "traced", "task": "task_demo_params", "args": "[\"a\"]",
+                "kwargs": "{\"world\": \"b\"}", "type": 1, "crontab": "0 0 1 1 *",
+            }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let (_, page) = app.get_json("/api/v1/schedulers?name=traced", &token).await;
+    let pk = page["data"]["items"][0]["id"].as_i64().unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/schedulers/{pk}/execute")))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{job_trace}-{caller_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, results) = app
+            .get_json("/api/v1/task-results?name=task_demo_params", &token)
+            .await;
+        if results["data"]["items"][0]["status"] == "SUCCESS" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{results}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     app.stop().await;
     // Flushes the batches to the receiver.
@@ -251,6 +288,24 @@ async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
         .find(|s| hex(&s.trace_id) == caller_trace && s.kind == SpanKind::Server as i32)
         .expect("the continued trace's server span");
     assert_eq!(hex(&continued.parent_span_id), caller_span);
+
+    // The job's run: a consumer span under the execute request's server span, same trace.
+    let execute = all
+        .iter()
+        .find(|s| hex(&s.trace_id) == job_trace && s.kind == SpanKind::Server as i32)
+        .expect("the execute request's server span");
+    let run = all
+        .iter()
+        .find(|s| hex(&s.trace_id) == job_trace && s.name == "run task_demo_params")
+        .unwrap_or_else(|| panic!("no task span in trace {job_trace}"));
+    assert_eq!(run.kind, SpanKind::Consumer as i32);
+    assert!(descends_from(&all, run, &execute.span_id), "{run:#?}");
+    assert!(
+        all.iter().any(|s| hex(&s.trace_id) == job_trace
+            && attr(&s.attributes, "db.system").is_some()
+            && descends_from(&all, s, &run.span_id)),
+        "the run's result writes are its children"
+    );
 
     // The access line of the request, exported as a log record of the same trace.
     let logs = received.logs.lock().unwrap().clone();

@@ -5,7 +5,8 @@
 //! `GRAFANA_OTLP_GRPC_ENDPOINT` is not empty, FBA's OTLP/gRPC export of
 //! - traces: one server span per HTTP request (a W3C `traceparent` header continues the
 //!   caller's trace), with child spans for every database statement (sea-orm) and Redis
-//!   command;
+//!   command, and one consumer span per task run continuing the trace of the request that sent
+//!   the job ([`current_traceparent`], [`continue_trace`]);
 //! - logs: every log line, carrying the trace and span id of the request it belongs to;
 //! - metrics: the HTTP server duration histogram of the OpenTelemetry conventions.
 //!
@@ -30,6 +31,38 @@ use tracing_subscriber::{Layer, Registry};
 
 /// The span target of the per-request server span.
 pub const HTTP_SPAN_TARGET: &str = "fba::http";
+
+/// The span target of a task run (a worker's consumer span, continuing the trace of the request
+/// or scheduler that sent the job).
+pub const TASK_SPAN_TARGET: &str = "fba::task";
+
+/// The W3C `traceparent` of the current span's trace, when traces are exported and the span
+/// belongs to one: what a job carries so its run continues the sender's trace. `None` with the
+/// export off.
+pub fn current_traceparent() -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = tracing::Span::current().context();
+    if !context.span().span_context().is_valid() {
+        return None;
+    }
+    let mut carrier = std::collections::HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&context, &mut carrier));
+    carrier.remove("traceparent")
+}
+
+/// Makes `span` continue the trace of `traceparent` (as its child); an invalid value is
+/// ignored.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+}
 
 /// Why the telemetry could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +153,7 @@ pub fn init(settings: &Settings, service: &str) -> Result<Telemetry, TelemetryEr
     // spans, sea-orm's statement spans and the Kv commands.
     let span_filter = Targets::new()
         .with_target(HTTP_SPAN_TARGET, tracing::Level::INFO)
+        .with_target(TASK_SPAN_TARGET, tracing::Level::INFO)
         .with_target("sea_orm", tracing::Level::INFO)
         .with_target("fba_db::kv", tracing::Level::DEBUG)
         .and(filter_fn(|meta| meta.is_span()));

@@ -36,6 +36,10 @@ pub struct TaskMessage {
     /// The queue it was sent to (`task_result.queue`).
     #[serde(default = "default_queue")]
     pub queue: String,
+    /// The W3C `traceparent` of the request that sent it, when traces are exported: its run
+    /// continues that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// The queue every job goes to unless told otherwise (Celery's default queue name).
@@ -58,6 +62,7 @@ impl TaskMessage {
             expires: None,
             periodic_task_name: None,
             queue: default_queue(),
+            traceparent: fba_common::telemetry::current_traceparent(),
         }
     }
 

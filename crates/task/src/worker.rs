@@ -19,6 +19,7 @@ use fba_common::AppState;
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use tracing::Instrument;
 
 use crate::broker::Delivery;
 use crate::client::Tasks;
@@ -261,7 +262,8 @@ async fn fetch_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Joi
             shared
                 .running()
                 .insert(delivery.tag.clone(), delivery.clone());
-            jobs.spawn(run_job(Arc::clone(&shared), delivery, slot));
+            let span = job_span(&delivery.message);
+            jobs.spawn(run_job(Arc::clone(&shared), delivery, slot).instrument(span));
         }
     }
     jobs
@@ -368,6 +370,25 @@ fn failed(failure: &TaskFailure) -> Outcome {
     }
 }
 
+/// The consumer span of one run (`run {task name}`), continuing the trace of the request that
+/// sent the job; the task's database statements and Redis commands are its children.
+fn job_span(message: &TaskMessage) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: fba_common::telemetry::TASK_SPAN_TARGET,
+        "task",
+        otel.name = %format!("run {}", message.name),
+        otel.kind = "consumer",
+        task.id = %message.id,
+        task.name = %message.name,
+        task.retries = message.retries,
+        messaging.destination.name = %message.queue,
+    );
+    if let Some(parent) = &message.traceparent {
+        fba_common::telemetry::continue_trace(&span, parent);
+    }
+    span
+}
+
 /// Aborts a spawned task when dropped.
 struct AbortOnDrop(tokio::task::AbortHandle);
 
@@ -422,7 +443,7 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
         args: message.args.clone(),
         kwargs: message.kwargs.clone(),
     };
-    let mut run = tokio::spawn((def.run)(ctx, call));
+    let mut run = tokio::spawn((def.run)(ctx, call).instrument(tracing::Span::current()));
     // A job stopped from outside (shutdown past its grace, a worker aborted) stops its body too.
     let _stop_body = AbortOnDrop(run.abort_handle());
     // `STARTED` and its notification are written while the body already runs (the body does not
