@@ -20,6 +20,11 @@ struct Cli {
     /// The queue to take jobs from.
     #[arg(long, short = 'Q', default_value = fba_task::message::DEFAULT_QUEUE)]
     queue: String,
+    /// Serve Prometheus metrics (`fba_task_total`, `fba_task_running`, `fba_task_cost_time` and
+    /// the process metrics, `app_name="fba_worker"`) at `/metrics` on this port of
+    /// `SERVER_HOST`; 0 = none.
+    #[arg(long, env = "TASK_METRICS_PORT", default_value_t = 0)]
+    metrics_port: u16,
     /// Do not run the scheduler in this process (by default every worker runs one; the lock
     /// lets one of them send the scheduled jobs).
     #[arg(long)]
@@ -33,6 +38,11 @@ enum WorkerError {
     Bootstrap(#[from] BootstrapError),
     #[error(transparent)]
     Tasks(#[from] fba_task::OpenError),
+    #[error("cannot serve /metrics on {addr}: {source}")]
+    Metrics {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 #[tokio::main]
@@ -92,6 +102,14 @@ async fn run(
     if let Some(c) = cli.concurrency {
         options.concurrency = c.max(1);
     }
+    let metrics = match cli.metrics_port {
+        0 => None,
+        port => {
+            let task_metrics = fba_task::metrics::TaskMetrics::default();
+            options.metrics = Some(task_metrics.clone());
+            Some(serve_metrics(&settings.server.host, port, &task_metrics)?)
+        }
+    };
     let scheduler = (!cli.no_scheduler)
         .then(|| Scheduler::spawn(state.clone(), tasks.clone(), options.hostname.clone()));
     let worker = Worker::spawn(state.clone(), tasks, options);
@@ -104,11 +122,44 @@ async fn run(
     worker
         .stop(Duration::from_secs(settings.server.shutdown_timeout_secs))
         .await;
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
     if let Some(ids) = &state.ids {
         ids.shutdown().await;
     }
     let _ = state.db.clone().close().await;
     Ok(())
+}
+
+/// Serves `/metrics` (the worker's task metrics and the process metrics) on `host:port`.
+fn serve_metrics(
+    host: &str,
+    port: u16,
+    tasks: &fba_task::metrics::TaskMetrics,
+) -> Result<actix_web::dev::ServerHandle, WorkerError> {
+    use actix_web::{App, HttpServer, web};
+    let metrics = web::Data::new(fba_common::metrics::Metrics::for_app("fba_worker", |r| {
+        tasks.register(r);
+    }));
+    let addr = format!("{host}:{port}");
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(fba_common::metrics::serve))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(&addr)
+    .map_err(|source| WorkerError::Metrics {
+        addr: addr.clone(),
+        source,
+    })?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tracing::info!(%addr, "serving /metrics");
+    Ok(handle)
 }
 
 async fn wait_for_signal() {

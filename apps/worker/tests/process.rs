@@ -21,7 +21,16 @@ impl Drop for WorkerProcess {
     }
 }
 
-fn start_worker(app: &TestApp, redis: &str) -> WorkerProcess {
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_worker(app: &TestApp, redis: &str, metrics_port: u16) -> WorkerProcess {
     let namespace = app
         .app_state
         .settings
@@ -37,6 +46,8 @@ fn start_worker(app: &TestApp, redis: &str) -> WorkerProcess {
         .env("TASK_HEARTBEAT_INTERVAL", "1")
         .env("SERVER_SHUTDOWN_TIMEOUT", "5")
         .env("LOG_STD_LEVEL", "warn")
+        .env("SERVER_HOST", "127.0.0.1")
+        .env("TASK_METRICS_PORT", metrics_port.to_string())
         .spawn()
         .expect("fba-worker starts");
     WorkerProcess(child)
@@ -73,7 +84,8 @@ async fn a_job_sent_through_the_api_runs_in_fba_worker_and_its_notifications_rea
     assert_eq!(code, 503, "{body}");
     assert_eq!(body["msg"], "Celery Worker 暂不可用，请稍后重试");
 
-    let mut worker = start_worker(&app, &redis);
+    let metrics_port = free_port();
+    let mut worker = start_worker(&app, &redis, metrics_port);
     let registered = wait_registered(&app, &token).await;
     assert!(
         registered.as_array().unwrap().iter().any(
@@ -155,6 +167,25 @@ async fn a_job_sent_through_the_api_runs_in_fba_worker_and_its_notifications_rea
     assert_eq!(row["kwargs"], json!({"world": "b"}));
     assert!(row["worker"].as_str().unwrap().starts_with("fba@"));
 
+    // The worker's own /metrics counts the run.
+    let scrape = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scrape.status().as_u16(), 200);
+    let text = scrape.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"fba_task_total{app_name="fba_worker",task="task_demo_params",status="SUCCESS"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fba_task_running{app_name=\"fba_worker\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("fba_task_cost_time_count{"), "{text}");
+    assert!(text.contains("process_resident_memory_bytes"), "{text}");
+
     // SIGTERM: the worker stops cleanly and withdraws its heartbeat.
     let pid = worker.0.id().to_string();
     assert!(
@@ -207,4 +238,16 @@ fn a_bad_setting_stops_fba_worker_with_one_line_and_exit_code_2() {
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_metrics_port_that_is_not_a_port_is_refused_at_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fba-worker"))
+        .current_dir(std::env::temp_dir())
+        .env("TASK_METRICS_PORT", "70000")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--metrics-port"), "{stderr}");
 }

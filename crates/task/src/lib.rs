@@ -22,6 +22,7 @@ pub mod crud;
 pub mod data_models;
 pub mod error;
 pub mod message;
+pub mod metrics;
 pub mod migration;
 pub mod model;
 pub mod module;

@@ -44,6 +44,8 @@ pub struct WorkerOptions {
     pub queue: String,
     /// Jobs it runs at once.
     pub concurrency: usize,
+    /// Where it counts its runs (`fba-worker --metrics-port`), if anywhere.
+    pub metrics: Option<crate::metrics::TaskMetrics>,
 }
 
 impl WorkerOptions {
@@ -61,6 +63,7 @@ impl WorkerOptions {
             hostname: format!("fba@{host}.{}.{}", std::process::id(), &suffix[..6]),
             queue: crate::message::DEFAULT_QUEUE.to_owned(),
             concurrency: tasks.settings.concurrency,
+            metrics: None,
         }
     }
 }
@@ -417,7 +420,13 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
             false
         }
     };
+    let count = |status: TaskStatus, elapsed: Option<Duration>| {
+        if let Some(metrics) = &shared.options.metrics {
+            metrics.ended(&message.name, status, elapsed);
+        }
+    };
     if revoked || message.is_expired(Utc::now()) {
+        count(TaskStatus::Revoked, None);
         record(&shared, &message, TaskStatus::Revoked, Outcome::default()).await;
         finish(shared, delivery).await;
         return;
@@ -428,6 +437,7 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
     let Some(def) = shared.tasks.registry.get(&message.name).cloned() else {
         let failure =
             TaskFailure::new("NotRegistered", message.name.clone()).in_module("celery.exceptions");
+        count(TaskStatus::Failure, None);
         record(&shared, &message, TaskStatus::Failure, failed(&failure)).await;
         notify(&shared, &message.id, "执行失败").await;
         finish(shared, delivery).await;
@@ -443,6 +453,10 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
         args: message.args.clone(),
         kwargs: message.kwargs.clone(),
     };
+    if let Some(metrics) = &shared.options.metrics {
+        metrics.started();
+    }
+    let began = std::time::Instant::now();
     let mut run = tokio::spawn((def.run)(ctx, call).instrument(tracing::Span::current()));
     // A job stopped from outside (shutdown past its grace, a worker aborted) stops its body too.
     let _stop_body = AbortOnDrop(run.abort_handle());
@@ -479,8 +493,10 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
             },
         ))
     });
+    let elapsed = Some(began.elapsed());
     match outcome {
         Ok(value) => {
+            count(TaskStatus::Success, elapsed);
             record(
                 &shared,
                 &message,
@@ -497,6 +513,7 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
         Err(failure)
             if failure.retryable && message.retries < shared.tasks.settings.max_retries =>
         {
+            count(TaskStatus::Retry, elapsed);
             let delay = retry_delay(shared.tasks.settings.retry_delay, message.retries);
             let mut next = message.clone();
             next.retries += 1;
@@ -508,6 +525,7 @@ async fn run_job(shared: Arc<Shared>, delivery: Delivery, _slot: OwnedSemaphoreP
             shared.running().remove(&delivery.tag);
         }
         Err(failure) => {
+            count(TaskStatus::Failure, elapsed);
             record(&shared, &message, TaskStatus::Failure, failed(&failure)).await;
             notify(&shared, &message.id, "执行失败").await;
             finish(shared, delivery).await;

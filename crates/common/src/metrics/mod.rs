@@ -126,9 +126,17 @@ impl Default for Metrics {
 impl Metrics {
     /// A registry with FBA's metrics (no series yet) and the process metrics.
     pub fn new() -> Self {
+        Self::for_app(APP_NAME, |_| {})
+    }
+
+    /// Like [`Metrics::new`] with `app_name` as the label of the `fba_*` metrics, and the
+    /// metrics `extra` registers under that label (another process's own: `fba-worker`'s task
+    /// metrics).
+    pub fn for_app(app_name: &str, extra: impl FnOnce(&mut Registry)) -> Self {
         let mut registry = Registry::default();
         process::register(&mut registry);
-        let fba = registry.sub_registry_with_label(("app_name".into(), APP_NAME.into()));
+        let fba = registry.sub_registry_with_label(("app_name".into(), app_name.to_owned().into()));
+        extra(fba);
         let in_progress = Family::<RouteLabels, Gauge>::default();
         fba.register(
             "fba_request_in_progress",
