@@ -186,6 +186,36 @@ pub fn id_list(field: &str, input: &Value) -> Result<Vec<i64>, AppError> {
     Ok(ids)
 }
 
+/// A boolean as pydantic's lax mode reads one: `true`/`false`, `0`/`1`, or one of the texts
+/// `true false 1 0 yes no y n on off t f` in any case.
+///
+/// # Errors
+/// 422 `bool_type` for anything else.
+pub fn lax_bool(loc: &[Value], input: &Value) -> Result<bool, AppError> {
+    let parsed = match input {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_f64() {
+            Some(0.0) => Some(false),
+            Some(1.0) => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "y" | "on" | "t" => Some(true),
+            "0" | "false" | "no" | "n" | "off" | "f" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        AppError::validation(FieldError::new(
+            "bool_type",
+            loc.to_vec(),
+            input.clone(),
+            None,
+        ))
+    })
+}
+
 /// Optional text filter of a list query: absent or empty (`title=`, what the UI sends for an
 /// emptied field) means no filter.
 pub fn text_filter(raw: Option<String>) -> Option<String> {

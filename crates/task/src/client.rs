@@ -62,13 +62,7 @@ impl Tasks {
     /// settings, RabbitMQ in a build without the `rabbitmq` feature; [`OpenError::Broker`] when
     /// the broker cannot be reached.
     pub async fn open(state: &AppState, registry: TaskRegistry) -> Result<Self, OpenError> {
-        let settings = Arc::new(
-            state
-                .settings
-                .section::<TaskSettings>()
-                .cloned()
-                .unwrap_or_default(),
-        );
+        let settings = Arc::new(TaskSettings::of(&state.settings));
         let on_mysql = state.settings.database.kind == DatabaseKind::Mysql;
         let kind = settings.broker.unwrap_or(if on_mysql {
             BrokerKind::Redis

@@ -95,12 +95,7 @@ impl BackgroundService for Embedded {
 /// `task_worker_status`: the live workers as Celery's ping answers
 /// (`[{"fba@host.pid.id": {"ok": "pong"}}]`).
 async fn worker_status(event: SocketEvent) -> Vec<Value> {
-    let settings = event
-        .state
-        .settings
-        .section::<TaskSettings>()
-        .cloned()
-        .unwrap_or_default();
+    let settings = TaskSettings::of(&event.state.settings);
     let control = Control::new(event.state.kv.clone(), &settings);
     let replies: Vec<Value> = match control.live_workers().await {
         Ok(workers) => workers

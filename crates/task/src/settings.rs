@@ -125,6 +125,12 @@ impl TaskSettings {
         }
     }
 
+    /// The section registered in `settings`, or the defaults when the task module did not
+    /// register it (an app built without it).
+    pub fn of(settings: &fba_core_conf::Settings) -> Self {
+        settings.section::<Self>().cloned().unwrap_or_default()
+    }
+
     /// The Kv key of a name under `CELERY_REDIS_PREFIX` (`fba:celery:beat_lock`).
     pub fn key(&self, name: &str) -> String {
         format!("{}:{name}", self.redis_prefix)

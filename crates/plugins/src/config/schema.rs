@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use fba_common::AppError;
 use fba_common::FieldError;
 use fba_common::extract::{FieldErrors, Validate, parse_valid_json};
-use fba_common::validate::{MAX_IDS, body_loc, check_text, lax_id, text_filter};
+use fba_common::validate::{MAX_IDS, body_loc, check_text, lax_bool, lax_id, text_filter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -316,36 +316,6 @@ fn text_or_number(loc: &[Value], input: &Value) -> Result<String, AppError> {
     };
     check_text(loc, &text, None)?;
     Ok(text)
-}
-
-/// A boolean as pydantic's lax mode reads one: `true`/`false`, `0`/`1`, or one of the texts
-/// `true false 1 0 yes no y n on off t f` in any case.
-///
-/// # Errors
-/// 422 `bool_type` for anything else.
-fn lax_bool(loc: &[Value], input: &Value) -> Result<bool, AppError> {
-    let parsed = match input {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_f64() {
-            Some(0.0) => Some(false),
-            Some(1.0) => Some(true),
-            _ => None,
-        },
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "y" | "on" | "t" => Some(true),
-            "0" | "false" | "no" | "n" | "off" | "f" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    };
-    parsed.ok_or_else(|| {
-        AppError::validation(FieldError::new(
-            "bool_type",
-            loc.to_vec(),
-            input.clone(),
-            None,
-        ))
-    })
 }
 
 /// Query of `GET /sys/configs` as received (`page`/`size` are the pagination extractor's).

@@ -17,7 +17,9 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use fba_common::extract::FieldErrors;
-use fba_common::validate::{body_loc, check_text, int_enum, int_filter, lax_int, text_filter};
+use fba_common::validate::{
+    body_loc, check_text, int_enum, int_filter, lax_bool, lax_int, text_filter,
+};
 use fba_common::{AppError, FieldError, validate_by_parse};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -366,33 +368,6 @@ fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
         .from_local_datetime(&naive)
         .earliest()
         .map(|d| d.with_timezone(&Utc))
-}
-
-/// A boolean as pydantic's lax mode reads one: `true`/`false`, `0`/`1`, or one of the texts
-/// `true false 1 0 yes no y n on off t f` in any case.
-fn lax_bool(loc: &[Value], input: &Value) -> Result<bool, AppError> {
-    let parsed = match input {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            _ => None,
-        },
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "y" | "on" | "t" => Some(true),
-            "0" | "false" | "no" | "n" | "off" | "f" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    };
-    parsed.ok_or_else(|| {
-        AppError::validation(FieldError::new(
-            "bool_type",
-            loc.to_vec(),
-            input.clone(),
-            None,
-        ))
-    })
 }
 
 /// Query of `GET /schedulers` as received (`page`/`size` are the pagination extractor's).

@@ -11,7 +11,7 @@ use fba_common::{AppError, AppResult, AppState};
 use fba_db::Repository;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, SqlErr,
+    EntityTrait, QueryFilter, SqlErr,
 };
 
 use crate::builtin::BEAT_ENTRIES;
@@ -32,14 +32,17 @@ use crate::settings::TaskSettings;
 /// # Errors
 /// The database failed.
 pub async fn seed_builtin(txn: &DatabaseTransaction) -> Result<bool, DbErr> {
+    let names: Vec<&str> = BEAT_ENTRIES.iter().map(|e| e.name).collect();
+    let existing: std::collections::HashSet<String> = Entity::find()
+        .filter(Column::Name.is_in(names))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
     let mut inserted = false;
     for entry in BEAT_ENTRIES {
-        let exists = Entity::find()
-            .filter(Column::Name.eq(entry.name))
-            .count(txn)
-            .await?
-            > 0;
-        if exists {
+        if existing.contains(entry.name) {
             continue;
         }
         let (kind, every, period) = match entry.every_seconds {
@@ -236,10 +239,7 @@ fn name_taken(e: DbErr) -> AppError {
 /// model hooks do after a write. The write is committed already, and our scheduler does not
 /// need the key: a Kv failure is logged, not returned.
 async fn mark_changed(state: &AppState) {
-    let key = state.settings.section::<TaskSettings>().map_or_else(
-        || TaskSettings::default().key("last_update"),
-        |s| s.key("last_update"),
-    );
+    let key = TaskSettings::of(&state.settings).key("last_update");
     let now = fba_common::datetime::format(&Utc::now());
     if let Err(e) = state.kv.set(&key, &now, None).await {
         tracing::warn!(error = %e, "task scheduler: last_update not stamped");
