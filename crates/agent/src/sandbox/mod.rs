@@ -1,1 +1,3 @@
-//! (being built)
+//! The local sandbox (being built).
+
+pub mod paths;

@@ -3,6 +3,14 @@
 //! Each tool holds what it needs (the sandbox, the MCP bridge…) from its construction; a call
 //! gets its JSON arguments and a [`ToolCx`] with what belongs to that one call.
 
+pub mod bash;
+pub mod edit;
+pub mod execute_code;
+pub mod glob;
+pub mod grep;
+pub mod read;
+pub mod write;
+
 use std::path::Path;
 
 use async_trait::async_trait;

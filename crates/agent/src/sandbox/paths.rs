@@ -1,0 +1,1 @@
+//! Virtual paths (being built).

@@ -1,0 +1,1 @@
+//! A scripted fake LLM server (being built).

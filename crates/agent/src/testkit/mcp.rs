@@ -1,0 +1,1 @@
+//! Fake MCP servers (being built).

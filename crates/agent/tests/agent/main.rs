@@ -1,0 +1,6 @@
+//! fba-agent's integration tests: one binary, one module per part.
+
+mod files;
+mod llm;
+mod mcp;
+mod sandbox;

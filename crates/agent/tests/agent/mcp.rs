@@ -1,0 +1,1 @@
+//! Tests of the mcp part (being built).

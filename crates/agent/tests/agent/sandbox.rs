@@ -1,0 +1,1 @@
+//! Tests of the sandbox part (being built).
