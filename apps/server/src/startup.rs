@@ -121,7 +121,9 @@ impl Application {
             .ok_or(BootstrapError::Missing("the operation log's store"))?;
         let opera_log = OperaLogQueue::start(&settings.opera_log, sink)?;
         let metrics = settings.grafana.metrics_enable.then(|| {
-            let metrics = fba_common::metrics::Metrics::new();
+            let metrics = Metrics::for_app(fba_common::metrics::APP_NAME, |registry| {
+                modules.register_metrics(registry)
+            });
             opera_log.observe(&metrics);
             watch_pool(&metrics, &state.db, settings.database.pool.min_connections);
             metrics

@@ -51,6 +51,8 @@ impl TasksHandle {
 pub struct TaskModule {
     registry: TaskRegistry,
     tasks: TasksHandle,
+    /// The in-process worker's metrics, in the server's `/metrics` when it serves them.
+    metrics: crate::metrics::TaskMetrics,
 }
 
 impl TaskModule {
@@ -59,6 +61,7 @@ impl TaskModule {
         Self {
             registry,
             tasks: TasksHandle::default(),
+            metrics: crate::metrics::TaskMetrics::default(),
         }
     }
 
@@ -156,6 +159,10 @@ impl Module for TaskModule {
         vec![("task_worker_status", handler_fn(worker_status))]
     }
 
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.metrics.register(registry);
+    }
+
     async fn start(&self, state: &AppState) -> Result<Vec<Box<dyn BackgroundService>>, AppError> {
         let tasks = Tasks::open(state, self.registry.clone())
             .await
@@ -171,7 +178,10 @@ impl Module for TaskModule {
             );
             return Ok(Vec::new());
         }
-        let options = WorkerOptions::new(&tasks);
+        let mut options = WorkerOptions::new(&tasks);
+        if state.settings.grafana.metrics_enable {
+            options.metrics = Some(self.metrics.clone());
+        }
         let scheduler = Scheduler::spawn(state.clone(), tasks.clone(), options.hostname.clone());
         let worker = Worker::spawn(state.clone(), tasks, options);
         Ok(vec![Box::new(Embedded {

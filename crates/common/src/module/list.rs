@@ -242,6 +242,13 @@ impl Modules {
         Ok(None)
     }
 
+    /// Lets every module register its metrics in the app's registry.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        for module in self.list.iter() {
+            module.register_metrics(registry);
+        }
+    }
+
     /// Starts every module's background services, in module order.
     ///
     /// # Errors

@@ -138,6 +138,13 @@ pub trait Module: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Registers the module's own Prometheus metrics in the app's `/metrics` registry (under
+    /// its `app_name` label). Called once, when `GRAFANA_METRICS_ENABLE` builds the registry,
+    /// before [`Module::start`].
+    fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        let _ = registry;
+    }
+
     /// Starts the module's background services with the app (workers, watchers, queues);
     /// each is stopped, in reverse order, when the app stops.
     ///

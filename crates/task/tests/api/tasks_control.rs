@@ -179,3 +179,58 @@ async fn without_a_live_worker_registered_cancel_and_execute_are_503() {
 fn uuid_like(tag: &str) -> String {
     format!("{tag}-{}", uuid::Uuid::new_v4())
 }
+
+#[tokio::test]
+async fn the_servers_own_worker_is_counted_in_the_servers_metrics() {
+    let app = TestApp::builder()
+        .settings(&[
+            ("TASK_EMBEDDED_WORKER", "true"),
+            ("GRAFANA_METRICS_ENABLE", "true"),
+        ])
+        .spawn()
+        .await;
+    let admin = app.token_for(1).await;
+    wait_for_worker(&app, &admin).await;
+    let (_, all) = app.get_json("/api/v1/schedulers/all", &admin).await;
+    let id = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["task"] == "task_demo_params")
+        .and_then(|s| s["id"].as_i64())
+        .expect("FBA's seeded task_demo_params entry");
+    let (status, reply) = app
+        .post_json(
+            &format!("/api/v1/schedulers/{id}/execute"),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    assert_ok_empty(status, &reply);
+
+    let line =
+        "fba_task_total{app_name=\"fba_server\",task=\"task_demo_params\",status=\"SUCCESS\"} 1";
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let scrape = app.get("/metrics").await.text().await.unwrap();
+        if scrape.contains(line) {
+            assert!(
+                scrape.contains("fba_task_running{app_name=\"fba_server\"} 0"),
+                "{scrape}"
+            );
+            assert!(
+                scrape.contains(
+                    "fba_task_cost_time_count{app_name=\"fba_server\",task=\"task_demo_params\"} 1"
+                ),
+                "{scrape}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run is not counted:\n{scrape}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
