@@ -4,132 +4,11 @@
 //! HTTP duration metric. Its own test binary: the subscriber and the exporters are global.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use fba_testing::otlp::{Received, ResourceSpan, attr, hex};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-
-/// A span with its resource's attributes.
-type ResourceSpan = (Vec<KeyValue>, Span);
-
-/// A log record: trace id, body, attributes.
-type LogRecord = (Vec<u8>, String, Vec<KeyValue>);
-
-/// What the receiver got.
-#[derive(Default, Clone)]
-struct Received {
-    spans: Arc<Mutex<Vec<ResourceSpan>>>,
-    logs: Arc<Mutex<Vec<LogRecord>>>,
-    metrics: Arc<Mutex<Vec<String>>>,
-}
-
-#[tonic::async_trait]
-impl TraceService for Received {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let mut spans = self.spans.lock().unwrap();
-        for rs in request.into_inner().resource_spans {
-            let resource = rs.resource.map(|r| r.attributes).unwrap_or_default();
-            for ss in rs.scope_spans {
-                for span in ss.spans {
-                    spans.push((resource.clone(), span));
-                }
-            }
-        }
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Received {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        let mut logs = self.logs.lock().unwrap();
-        for rl in request.into_inner().resource_logs {
-            for sl in rl.scope_logs {
-                for record in sl.log_records {
-                    let body = record.body.as_ref().map(text).unwrap_or_default();
-                    logs.push((record.trace_id.clone(), body, record.attributes.clone()));
-                }
-            }
-        }
-        Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Received {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportMetricsServiceRequest>,
-    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        let mut names = self.metrics.lock().unwrap();
-        for rm in request.into_inner().resource_metrics {
-            for sm in rm.scope_metrics {
-                names.extend(sm.metrics.into_iter().map(|m| m.name));
-            }
-        }
-        Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
-    }
-}
-
-fn text(v: &AnyValue) -> String {
-    match &v.value {
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        Some(any_value::Value::IntValue(i)) => i.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn attr(attrs: &[KeyValue], key: &str) -> Option<String> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .map(text)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Serves the three OTLP services on a free loopback port; returns its endpoint.
-async fn start_receiver(received: Received) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(received.clone()))
-            .add_service(LogsServiceServer::new(received.clone()))
-            .add_service(MetricsServiceServer::new(received))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    format!("http://{addr}")
-}
 
 /// Whether `span` descends from the span `ancestor` (by the parent links among `spans`).
 fn descends_from(spans: &[Span], span: &Span, ancestor: &[u8]) -> bool {
@@ -151,8 +30,8 @@ fn descends_from(spans: &[Span], span: &Span, ancestor: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
-    let received = Received::default();
-    let endpoint = start_receiver(received.clone()).await;
+    let received = Received::keeping();
+    let endpoint = received.start().await;
     let grafana = [
         ("GRAFANA_METRICS_ENABLE", "true"),
         ("GRAFANA_OTLP_GRPC_ENDPOINT", endpoint.as_str()),

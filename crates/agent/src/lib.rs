@@ -10,12 +10,16 @@
 //! - [`mcp`]: the MCP registry, the generated Python tool modules and docs, and the host-side
 //!   bridge the sandboxed code calls tools through (no secret enters the sandbox);
 //! - [`sandbox`]: the local sandbox (bubblewrap, then Landlock + seccomp) and virtual paths;
-//! - [`tools`]: the tools the model sees, with upstream's names, parameters and messages.
+//! - [`tools`]: the tools the model sees, with upstream's names, parameters and messages;
+//! - [`prompts`]: the system prompts;
+//! - [`runtime`]: the agent loop, background subagents, interrupts and the session state.
 
 pub mod config;
 pub mod error;
 pub mod llm;
 pub mod mcp;
+pub mod prompts;
+pub mod runtime;
 pub mod sandbox;
 #[cfg(feature = "testkit")]
 pub mod testkit;

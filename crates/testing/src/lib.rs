@@ -24,6 +24,8 @@
 
 mod app;
 mod assertions;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod socketio;
 
 pub use app::{TestApp, TestAppBuilder, base_pairs, redis_url, replica_redis, spool_dir};
