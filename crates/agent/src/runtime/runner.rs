@@ -77,6 +77,8 @@ pub struct SubagentSpec {
     pub tools: Vec<Arc<dyn Tool>>,
     /// Its step budget.
     pub max_steps: u32,
+    /// Its own model (the main agent's when `None`).
+    pub llm: Option<Arc<dyn LlmBackend>>,
 }
 
 /// Everything an agent is made of.
@@ -808,8 +810,9 @@ async fn run_subagent(session: Arc<Inner>, spec: SubagentSpec, number: u32, desc
         messages: vec![Message::user(description)],
         ..Conversation::default()
     };
+    let llm = spec.llm.clone().unwrap_or_else(|| Arc::clone(&session.spec.llm));
     let mut driver = Driver {
-        llm: session.spec.llm.as_ref(),
+        llm: llm.as_ref(),
         system: &spec.system_prompt,
         tools: &spec.tools,
         approval: None,

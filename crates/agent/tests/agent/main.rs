@@ -1,5 +1,6 @@
 //! fba-agent's integration tests: one binary, one module per part.
 
+mod e2e;
 mod files;
 mod llm;
 mod mcp;
