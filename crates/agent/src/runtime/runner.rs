@@ -810,7 +810,10 @@ async fn run_subagent(session: Arc<Inner>, spec: SubagentSpec, number: u32, desc
         messages: vec![Message::user(description)],
         ..Conversation::default()
     };
-    let llm = spec.llm.clone().unwrap_or_else(|| Arc::clone(&session.spec.llm));
+    let llm = spec
+        .llm
+        .clone()
+        .unwrap_or_else(|| Arc::clone(&session.spec.llm));
     let mut driver = Driver {
         llm: llm.as_ref(),
         system: &spec.system_prompt,
