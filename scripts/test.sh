@@ -65,6 +65,15 @@ if ! command -v prometheus >/dev/null 2>&1 && [ -z "${FBA_TEST_PROMETHEUS:-}" ];
   fi
 fi
 
+# bubblewrap is the agent sandbox's first isolation layer (fba-agent's sandbox and end-to-end
+# tests run code in it; without it they fall back to Landlock + seccomp).
+if ! command -v bwrap >/dev/null 2>&1; then
+  echo "==> installing bubblewrap (the agent's sandbox)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null
+  fi
+fi
+
 run_suite "SQLite + in-process store" -u FBA_TEST_REDIS_URL FBA_TEST_DATABASE=sqlite
 # Doc tests are not run by nextest; they do not depend on the backend.
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -162,6 +162,20 @@ struct Inner {
     sink: EventSink,
     background: CancellationToken,
     handles: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The state as of the last step of the run in progress (what readers get meanwhile).
+    latest: Mutex<Option<SessionState>>,
+}
+
+impl Inner {
+    /// Saves `state` and keeps it for readers while a run holds the conversation.
+    async fn save(&self, state: SessionState) -> Result<(), AgentError> {
+        let result = self.store.save(&state).await;
+        *self
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state);
+        result
+    }
 }
 
 impl Drop for Inner {
@@ -210,14 +224,35 @@ impl Session {
                 sink,
                 background: CancellationToken::new(),
                 handles: Mutex::new(Vec::new()),
+                latest: Mutex::new(None),
             }),
         }
     }
 
-    /// The whole state (waits for a running run's current step to release it).
+    /// The whole state; while a run is in progress, as of its last step (never waits for it).
     pub async fn snapshot(&self) -> SessionState {
-        let conv = self.inner.conv.lock().await;
-        snapshot(&conv, &self.inner.shared)
+        if let Ok(conv) = self.inner.conv.try_lock() {
+            return snapshot(&conv, &self.inner.shared);
+        }
+        let latest = self
+            .inner
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match latest {
+            Some(mut state) => {
+                // Tasks and tokens move on without the run: take them fresh.
+                let shared = self.inner.shared.lock();
+                state.tasks = shared.tasks.clone();
+                state.usage = shared.usage.clone();
+                state
+            }
+            None => {
+                let conv = self.inner.conv.lock().await;
+                snapshot(&conv, &self.inner.shared)
+            }
+        }
     }
 
     /// Whether a run is in progress.
@@ -308,6 +343,11 @@ impl Session {
                 Some((pending, decision))
             }
         };
+        *inner
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(snapshot(&conv, &inner.shared));
         inner.sink.send(EventKind::RunStarted { run_id });
         let mut driver = Driver {
             llm: inner.spec.llm.as_ref(),
@@ -334,7 +374,7 @@ impl Session {
                 RunStop::Error
             }
         };
-        let saved = inner.store.save(&snapshot(&conv, &inner.shared)).await;
+        let saved = inner.save(snapshot(&conv, &inner.shared)).await;
         inner.sink.send(EventKind::RunFinished {
             stop_reason: stop,
             usage: driver.run_usage,
@@ -555,7 +595,7 @@ impl Driver<'_> {
 
     async fn checkpoint(&self, conv: &Conversation) -> Result<(), AgentError> {
         match self.session {
-            Some(session) => session.store.save(&snapshot(conv, self.shared)).await,
+            Some(session) => session.save(snapshot(conv, self.shared)).await,
             None => Ok(()),
         }
     }
@@ -850,7 +890,7 @@ async fn run_subagent(session: Arc<Inner>, spec: SubagentSpec, number: u32, desc
         .send(EventKind::TaskFinished { number, status });
     // Save the finished task unless a run holds the conversation (it saves soon anyway).
     if let Ok(conv) = session.conv.try_lock()
-        && let Err(e) = session.store.save(&snapshot(&conv, &session.shared)).await
+        && let Err(e) = session.save(snapshot(&conv, &session.shared)).await
     {
         tracing::warn!(error = %e, task = number, "saving a finished background task failed");
     }

@@ -458,3 +458,52 @@ async fn a_background_subagent_reports_back_through_wait() {
     assert_eq!(main.remaining(), 0);
     assert_eq!(sub.remaining(), 0);
 }
+
+#[tokio::test]
+async fn the_state_can_be_read_while_a_run_goes_on_and_a_cancel_stops_it() {
+    let dir = Dir::new("cancel");
+    let fake = FakeLlm::start([
+        Turn::text("a long answer that streams slowly, chunk after chunk")
+            .chunk_delay(std::time::Duration::from_millis(300)),
+    ])
+    .unwrap();
+    let host = host(&dir, &fake, Wire::Anthropic, &[]).await;
+    let ws = host.open_workspace("s4").unwrap();
+    let (session, mut rx) = session(
+        &host,
+        &ws,
+        SessionState::default(),
+        Arc::new(fba_agent::runtime::NoCheckpoint),
+    );
+    let cancel = CancellationToken::new();
+    let running = {
+        let session = session.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move { session.run(RunInput::Message("Talk.".into()), cancel).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(session.is_running());
+    let state = tokio::time::timeout(std::time::Duration::from_secs(1), session.snapshot())
+        .await
+        .expect("reading the state does not wait for the run");
+    assert_eq!(
+        state.messages.last().map(|m| m.text()),
+        Some("Talk.".to_string())
+    );
+    // A second run is refused while this one goes on.
+    let busy = session
+        .run(RunInput::Message("Again.".into()), CancellationToken::new())
+        .await;
+    assert!(matches!(busy, Err(AgentError::Busy)), "{busy:?}");
+    cancel.cancel();
+    let stop = tokio::time::timeout(std::time::Duration::from_secs(2), running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stop, RunStop::Cancelled);
+    assert_eq!(
+        outline(&drain(&mut rx)).last().map(String::as_str),
+        Some("run_finished:Cancelled")
+    );
+}
