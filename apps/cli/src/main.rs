@@ -1,11 +1,14 @@
-//! `fba`: the fba-rs command line (database set-up, superusers, running the server).
+//! `fba`: the fba-rs command line (database set-up, superusers, running the server, the agent
+//! chat).
 
 mod accounts;
+mod agent;
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use accounts::{Accounts, NewSuperuser};
+use agent::AgentCommand;
 use clap::{Parser, Subcommand};
 use fba_common::kv_keys::KvKeys;
 use fba_common::security::SessionChange;
@@ -73,11 +76,21 @@ enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// The PTC agent in the terminal (no database needed).
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Agent { command } = cli.command {
+        // The agent reads its own configuration (config.yaml, llms.json, .env), not fba's.
+        let env_file = Some(cli.env_file).filter(|p| p.is_file());
+        return agent::run(command, env_file).await;
+    }
     let mut source = match Source::from_env_and_file(&cli.env_file) {
         Ok(s) => s,
         Err(e) => return fail(&e),
@@ -115,6 +128,9 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 async fn run(command: Command, settings: Settings) -> CliResult {
     match command {
+        Command::Agent { .. } => {
+            return Err("fba agent is dispatched before the server settings are read".into());
+        }
         Command::Run { .. } => {
             // The same logging and export as `fba-server`.
             let telemetry = fba_common::telemetry::init(&settings, fba_common::metrics::APP_NAME)?;

@@ -5,11 +5,12 @@ Tool calls go to the host's MCP bridge over the Unix socket $PTC_BRIDGE, authori
 per-execution token $PTC_TOKEN. This module holds no server configuration and no secrets.
 """
 
+from __future__ import annotations  # annotations stay text: no `typing` import at run time
+
 import json
 import os
 import socket
 import threading
-from typing import Any
 
 _lock = threading.Lock()
 _conn: Any = None

@@ -291,8 +291,7 @@ This module provides Python functions that call tools on the demo MCP server.
 Functions are automatically generated from the MCP tool schemas.
 """
 
-from typing import Any, List, Dict
-import json
+from __future__ import annotations  # annotations stay text: no `typing` import at run time
 
 # Import MCP client
 try:
