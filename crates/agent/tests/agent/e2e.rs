@@ -507,3 +507,63 @@ async fn the_state_can_be_read_while_a_run_goes_on_and_a_cancel_stops_it() {
         Some("run_finished:Cancelled")
     );
 }
+
+#[tokio::test]
+async fn a_long_conversation_is_summarised_keeping_the_last_messages() {
+    let dir = Dir::new("summary");
+    let fake = FakeLlm::start([
+        Turn::tool_call(
+            "write_todos",
+            json!({"todos": [{"content": "step", "status": "in_progress"}]}),
+        ),
+        // The summary call: no tools, the transcript of what is cut.
+        Turn::text("SUMMARY: the user asked for a step.").expect(contains("[USER]\\nDo the step.")),
+        Turn::text("Done.").expect(contains("SUMMARY: the user asked for a step.")),
+    ])
+    .unwrap();
+    let host = host(&dir, &fake, Wire::Anthropic, &[]).await;
+    let ws = host.open_workspace("s5").unwrap();
+    let mut spec = host
+        .agent_spec(&ws, host.model(None).unwrap(), "2026-12-06")
+        .unwrap();
+    spec.options.summarize_at_tokens = 5;
+    spec.options.summarize_keep_messages = 1;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let session = Session::new(
+        spec,
+        SessionState::default(),
+        Arc::new(fba_agent::runtime::NoCheckpoint),
+        EventSink::new(tx),
+    );
+    let stop = session
+        .run(
+            RunInput::Message("Do the step.".into()),
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stop, RunStop::EndTurn, "{:#?}", drain(&mut rx));
+    let state = session.snapshot().await;
+    assert!(
+        state.messages[0].text().starts_with("<summary>"),
+        "{:?}",
+        state.messages[0]
+    );
+    assert!(
+        state.messages[0]
+            .text()
+            .contains("SUMMARY: the user asked for a step.")
+    );
+    // The assistant's call and its answer were kept, then the final answer.
+    assert_eq!(state.messages.len(), 4, "{:#?}", state.messages);
+    assert_eq!(state.messages[1].tool_calls[0].name, "write_todos");
+    assert_eq!(state.messages[3].text(), "Done.");
+    // The summary call's tokens count too.
+    assert_eq!(state.usage.session, times(3));
+    let summary_request = &fake.requests()[1];
+    assert!(
+        summary_request.body["tools"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+}
