@@ -50,6 +50,17 @@ impl Part {
     }
 }
 
+/// The text parts of `parts` joined (thinking and images left out).
+pub fn parts_text(parts: &[Part]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if let Part::Text { text } = part {
+            out.push_str(text);
+        }
+    }
+    out
+}
+
 /// A tool call the model made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
@@ -117,13 +128,7 @@ impl Message {
 
     /// The message's text parts joined (thinking and images left out).
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        for part in &self.content {
-            if let Part::Text { text } = part {
-                out.push_str(text);
-            }
-        }
-        out
+        parts_text(&self.content)
     }
 }
 

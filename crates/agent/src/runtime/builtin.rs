@@ -100,37 +100,11 @@ pub fn todos_updated(todos: &[Todo]) -> String {
             let status = status.as_ref().and_then(Value::as_str).unwrap_or("pending");
             format!(
                 "{{'content': {}, 'status': '{status}'}}",
-                python_str(&t.content)
+                crate::mcp::python::str_repr(&t.content)
             )
         })
         .collect();
     format!("Updated todo list to [{}]", items.join(", "))
-}
-
-/// A string as Python's `repr` shows it (single quotes unless the text has one).
-fn python_str(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// The spec of `write_todos`.

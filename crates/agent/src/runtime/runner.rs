@@ -17,8 +17,7 @@ use super::state::{PendingInterrupt, SessionState, TaskStatus, Todo};
 use super::summarize;
 use crate::AgentError;
 use crate::llm::{
-    self, ChatRequest, LlmBackend, LlmError, LlmEvent, Message, Part, Role, ToolCall, ToolSpec,
-    Usage,
+    self, ChatRequest, LlmBackend, LlmError, LlmEvent, Message, Role, ToolCall, ToolSpec, Usage,
 };
 use crate::tools::{Tool, ToolCx, ToolOutput};
 
@@ -902,14 +901,6 @@ fn final_text(messages: &[Message]) -> String {
         .iter()
         .rev()
         .find(|m| m.role == Role::Assistant)
-        .map(|m| {
-            let mut text = String::new();
-            for part in &m.content {
-                if let Part::Text { text: t } = part {
-                    text.push_str(t);
-                }
-            }
-            text
-        })
+        .map(Message::text)
         .unwrap_or_default()
 }

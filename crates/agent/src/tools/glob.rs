@@ -323,7 +323,7 @@ fn list_dir(fs: &VirtualFs, path: &str, max: usize) -> Result<String, PathError>
             if *is_dir {
                 p.push('/');
             }
-            py_repr(&p)
+            crate::mcp::python::str_repr(&p)
         })
         .collect();
     let mut out = format!("[{}]", shown.join(", "));
@@ -333,35 +333,6 @@ fn list_dir(fs: &VirtualFs, path: &str, max: usize) -> Result<String, PathError>
         ));
     }
     Ok(out)
-}
-
-/// Python's `repr()` of a string (how upstream printed path lists).
-fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 #[cfg(test)]
@@ -380,9 +351,9 @@ mod tests {
 
     #[test]
     fn python_repr() {
-        assert_eq!(py_repr("/a b/"), "'/a b/'");
-        assert_eq!(py_repr("it's"), "\"it's\"");
-        assert_eq!(py_repr("a'\"b"), "'a\\'\"b'");
-        assert_eq!(py_repr("x\ny\\"), "'x\\ny\\\\'");
+        assert_eq!(crate::mcp::python::str_repr("/a b/"), "'/a b/'");
+        assert_eq!(crate::mcp::python::str_repr("it's"), "\"it's\"");
+        assert_eq!(crate::mcp::python::str_repr("a'\"b"), "'a\\'\"b'");
+        assert_eq!(crate::mcp::python::str_repr("x\ny\\"), "'x\\ny\\\\'");
     }
 }

@@ -56,13 +56,7 @@ impl ToolOutput {
 
     /// The text of the answer.
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        for part in &self.content {
-            if let Part::Text { text } = part {
-                out.push_str(text);
-            }
-        }
-        out
+        crate::llm::types::parts_text(&self.content)
     }
 }
 
