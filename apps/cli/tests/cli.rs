@@ -64,8 +64,8 @@ async fn database_lifecycle_and_accounts() {
         scalar(&db, "SELECT COUNT(*) FROM sys_menu")
             .await
             .as_deref(),
-        Some("66"),
-        "FBA's 50 menus and the dict, config and notice plugins' 16"
+        Some("72"),
+        "FBA's 50 menus, the dict, config and notice plugins' 16 and the agent's 6"
     );
 
     // A second migrate is a no-op and does not seed twice.
@@ -183,7 +183,7 @@ async fn database_lifecycle_and_accounts() {
         scalar(&db, "SELECT COUNT(*) FROM sys_menu")
             .await
             .as_deref(),
-        Some("66")
+        Some("72")
     );
     // Every module's seed ran again: the UI's dict codes are back.
     assert_eq!(
@@ -367,6 +367,7 @@ async fn reset_password_ends_the_sessions_a_running_server_issued() {
     )
     .await
     .unwrap();
+    fba_agent::tls::install_default_provider();
     let client = reqwest::Client::new();
     let me = || {
         client

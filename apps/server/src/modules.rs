@@ -6,7 +6,7 @@ use fba_common::module::{Module, ModuleError, Modules};
 
 /// The modules compiled in, in mounting order: the admin core (feature `admin`), the task
 /// system (feature `task`), then the plugin system and its plugins (feature `plugins`, each plugin a feature of `fba-plugins`),
-/// all on by default; the agent joins the same way.
+/// then the agent (feature `agent`); all on by default.
 ///
 /// # Errors
 /// [`ModuleError::Invalid`] when the plugins cannot be composed (an invalid manifest, a
@@ -21,6 +21,8 @@ pub fn enabled() -> Result<Vec<Arc<dyn Module>>, ModuleError> {
     ];
     #[cfg(feature = "plugins")]
     list.extend(fba_plugins::modules().map_err(|e| ModuleError::Invalid(e.to_string()))?);
+    #[cfg(feature = "agent")]
+    list.push(fba_agent::module::module());
     Ok(list)
 }
 

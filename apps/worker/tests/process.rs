@@ -168,7 +168,11 @@ async fn a_job_sent_through_the_api_runs_in_fba_worker_and_its_notifications_rea
     assert!(row["worker"].as_str().unwrap().starts_with("fba@"));
 
     // The worker's own /metrics counts the run.
-    let scrape = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+    let scrape = fba_testing::http_client_builder()
+        .build()
+        .unwrap()
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
         .await
         .unwrap();
     assert_eq!(scrape.status().as_u16(), 200);

@@ -25,11 +25,16 @@ use crate::tools::execute_code::ExecuteCodeTool;
 use crate::tools::glob::{GlobTool, LsTool};
 use crate::tools::grep::GrepTool;
 use crate::tools::read::ReadFileTool;
+use crate::tools::think::ThinkTool;
+use crate::tools::web_search::{API_KEY_ENV as TAVILY_KEY_ENV, TavilySearchTool};
 use crate::tools::write::WriteFileTool;
 use crate::tools::{BridgeAccess, Tool};
 
 /// The general-purpose subagent's name.
 pub const GENERAL_PURPOSE: &str = "general-purpose";
+/// The research subagent's name (web search with `tavily_search` and `think_tool`; enabled
+/// only when `TAVILY_API_KEY` is set).
+pub const RESEARCH: &str = "research";
 
 /// The configuration and the connected MCP servers.
 pub struct AgentHost {
@@ -245,8 +250,31 @@ impl AgentHost {
         };
         let mut subagents = Vec::new();
         for name in &self.config.subagents.enabled {
+            if name == RESEARCH {
+                let Some(search) = TavilySearchTool::from_env(&self.config.env)? else {
+                    tracing::warn!(subagent = %name, "the research subagent needs a web search key ({TAVILY_KEY_ENV} is not set); skipped");
+                    continue;
+                };
+                let sub_tools: Vec<Arc<dyn Tool>> =
+                    vec![Arc::new(search), Arc::new(ThinkTool::new())];
+                let description = "A web researcher for one focused topic or question at a time: it searches the web, reflects after each search and answers with its findings and numbered source citations. It cannot run code or read files; give it the full question, since it does not see this conversation.".to_owned();
+                cx.subagents.push((
+                    name.clone(),
+                    description.clone(),
+                    sub_tools.iter().map(|t| t.spec().name).collect(),
+                ));
+                subagents.push(SubagentSpec {
+                    name: name.clone(),
+                    description,
+                    system_prompt: prompts::research_prompt(&cx, 5)?,
+                    tools: sub_tools,
+                    max_steps: 30,
+                    llm: None,
+                });
+                continue;
+            }
             if name != GENERAL_PURPOSE {
-                tracing::warn!(subagent = %name, "subagent not available in this build (no web search backend); skipped");
+                tracing::warn!(subagent = %name, "unknown subagent; skipped");
                 continue;
             }
             let mut sub_tools = vec![Arc::clone(&execute)];

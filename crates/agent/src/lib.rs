@@ -20,11 +20,16 @@ pub mod error;
 pub mod host;
 pub mod llm;
 pub mod mcp;
+#[cfg(feature = "module")]
+pub mod module;
 pub mod prompts;
 pub mod runtime;
 pub mod sandbox;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tls;
 pub mod tools;
 
 pub use error::AgentError;
+#[cfg(feature = "module")]
+pub use module::{AgentModule, module};

@@ -201,7 +201,7 @@ impl TestApp {
         Self {
             running: Some(running),
             address,
-            client: reqwest::Client::builder()
+            client: http_client_builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
@@ -328,4 +328,11 @@ impl TestApp {
             db.drop_database().await;
         }
     }
+}
+
+/// A reqwest client builder, after installing the process-default TLS provider (the
+/// workspace's reqwest has no built-in one: see `fba_agent::tls`).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    fba_agent::tls::install_default_provider();
+    reqwest::Client::builder()
 }

@@ -28,7 +28,9 @@ mod assertions;
 pub mod otlp;
 pub mod socketio;
 
-pub use app::{TestApp, TestAppBuilder, base_pairs, redis_url, replica_redis, spool_dir};
+pub use app::{
+    TestApp, TestAppBuilder, base_pairs, http_client_builder, redis_url, replica_redis, spool_dir,
+};
 pub use assertions::{
     assert_401, assert_422, assert_error, assert_ok_empty, assert_soft_fail, flatten,
     is_fba_datetime, json, make_staff,

@@ -70,8 +70,9 @@ async fn first_start_seeds_fba_test_data() {
         row.try_get::<i64>("", "n").unwrap()
     };
     assert_eq!(count("sys_user").await, 2);
-    // FBA's 50 admin menus, then the plugins' pages and buttons: dict 7, config 5, notice 4.
-    assert_eq!(count("sys_menu").await, 66);
+    // FBA's 50 admin menus, then the plugins' pages and buttons (dict 7, config 5, notice 4),
+    // then the agent's (a directory, the sessions page, 4 buttons).
+    assert_eq!(count("sys_menu").await, 72);
     assert_eq!(count("sys_role").await, 1);
     assert_eq!(count("sys_dept").await, 1);
     assert_eq!(count("sys_data_rule").await, 6);
@@ -190,6 +191,8 @@ const PLUGIN_PATHS: &[&str] = &[
     "/api/v1/tasks",
     "/api/v1/task-results",
     "/api/v1/schedulers",
+    // The agent's module.
+    "/api/v1/agent/",
 ];
 
 /// Routes that take no token, as in FBA.
@@ -239,10 +242,12 @@ async fn openapi_documents_every_route_with_fba_summaries_and_the_log_uses_them(
             let ok = &op["responses"]["200"];
             let schema = &ok["content"]["application/json"]["schema"];
             let zip = !ok["content"]["application/x-zip-compressed"].is_null();
+            // The agent's runs answer a stream of server-sent events.
+            let sse = !ok["content"]["text/event-stream"].is_null();
             // Install and uninstall of a compiled-in plugin only ever answer 400.
             let refused = ok.is_null() && !op["responses"]["400"].is_null();
             assert!(
-                schema["$ref"].is_string() || schema["type"].is_string() || zip || refused,
+                schema["$ref"].is_string() || schema["type"].is_string() || zip || sse || refused,
                 "{method} {path}: the 200 reply has no JSON schema: {ok}"
             );
             let security = if PUBLIC.contains(&path.as_str()) {

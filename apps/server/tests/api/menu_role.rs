@@ -76,14 +76,15 @@ async fn admin_sidebar_is_the_vben5_tree_of_every_non_button_menu() {
             "Log",
             "Monitor",
             "Project",
-            "Profile"
+            "Profile",
+            "Agent"
         ]
     );
     let all = flatten(data);
     assert_eq!(
         all.len(),
-        30,
-        "50 seeded menus minus 23 buttons, plus the dict, config and notice pages"
+        32,
+        "50 seeded menus minus 23 buttons, plus the dict, config and notice pages and the agent's two"
     );
     assert!(all.iter().all(|n| n["type"] != 2));
 
@@ -219,7 +220,11 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
     let (status, body) = app.get_json(MENUS, &user).await;
     assert_eq!(status, 200, "{body}");
     let data = &body["data"];
-    assert_eq!(flatten(data).len(), 66, "FBA's 50 and the plugins' 16");
+    assert_eq!(
+        flatten(data).len(),
+        72,
+        "FBA's 50, the plugins' 16 and the agent's 6"
+    );
     assert_eq!(
         names(data),
         [
@@ -229,7 +234,8 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
             "Log",
             "Monitor",
             "Project",
-            "Profile"
+            "Profile",
+            "Agent"
         ]
     );
     let add_dept = find(data, "AddSysDept");
@@ -273,7 +279,7 @@ async fn menu_tree_nests_every_menu_with_null_children_on_leaves_and_filters() {
         .await;
     assert_eq!(
         flatten(&body["data"]).len(),
-        66,
+        72,
         "an empty filter is no filter"
     );
 
@@ -397,7 +403,7 @@ async fn creating_a_menu_checks_title_parent_and_every_field() {
     let (_, tree) = app.get_json(MENUS, &admin).await;
     assert_eq!(
         flatten(&tree["data"]).len(),
-        69,
+        75,
         "nothing stored by refused requests"
     );
 

@@ -309,7 +309,7 @@ async fn a_real_prometheus_scrapes_the_server_and_answers_promql() {
     }
     let target = app.url("").trim_start_matches("http://").to_owned();
     let prometheus = start_prometheus(target.trim_end_matches('/'));
-    let client = reqwest::Client::new();
+    let client = fba_testing::http_client_builder().build().unwrap();
     let query = format!(
         "sum(fba_request_total{{job=\"fba_server\",app_name=\"fba_server\",path=\"{ME}\",method=\"GET\"}})"
     );

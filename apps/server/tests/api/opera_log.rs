@@ -824,7 +824,7 @@ async fn stopping_the_server_writes_every_queued_row() {
     let server = tokio::spawn(app.run_until_stopped());
 
     const N: usize = 40;
-    let client = reqwest::Client::new();
+    let client = fba_testing::http_client_builder().build().unwrap();
     let mut requests = tokio::task::JoinSet::new();
     for i in 0..N {
         let (client, token, url) = (

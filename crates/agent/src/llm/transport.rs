@@ -9,7 +9,6 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Once;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
@@ -57,17 +56,7 @@ pub(crate) struct HttpCall {
 /// default when nothing is installed yet, which is what rustls itself does with one provider
 /// feature), and the connect timeout bounded by the spec's.
 pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, LlmError> {
-    static PROVIDER: Once = Once::new();
-    PROVIDER.call_once(|| {
-        if rustls::crypto::CryptoProvider::get_default().is_none() {
-            // The workspace builds rustls with ring only (no aws-lc); rustls itself picks this
-            // provider the same way. Another thread may have installed one meanwhile: either
-            // way a provider is set.
-            #[allow(deprecated)]
-            let provider = rustls::crypto::ring::default_provider();
-            let _ = provider.install_default();
-        }
-    });
+    crate::tls::install_default_provider();
     reqwest::Client::builder()
         .user_agent(concat!("fba-agent/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeout.min(Duration::from_secs(30)))

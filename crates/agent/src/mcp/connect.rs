@@ -167,15 +167,6 @@ async fn with_stderr(message: String, tail: Option<&StderrTail>) -> String {
     }
 }
 
-/// reqwest is built without a default TLS provider: install ring (the workspace's choice, no
-/// aws-lc) unless some provider is installed already.
-#[allow(deprecated)] // ring has no post-quantum key exchange; acceptable for MCP endpoints
-fn install_tls_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
 async fn connect_http(
     config: &McpServerConfig,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -192,7 +183,7 @@ async fn connect_http(
             .map_err(|e| format!("invalid value for header `{name}`: {e}"))?;
         headers.insert(header, value);
     }
-    install_tls_provider();
+    crate::tls::install_default_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()

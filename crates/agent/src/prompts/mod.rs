@@ -49,6 +49,10 @@ fn environment() -> Result<Environment<'static>, AgentError> {
     for (name, source) in [
         ("system.md.j2", include_str!("templates/system.md.j2")),
         ("general.md.j2", include_str!("templates/general.md.j2")),
+        (
+            "researcher.md.j2",
+            include_str!("templates/researcher.md.j2"),
+        ),
     ] {
         env.add_template(name, source)
             .map_err(|e| AgentError::Config(format!("prompt template {name}: {e}")))?;
@@ -91,6 +95,21 @@ pub fn general_prompt(p: &PromptContext, max_iterations: u32) -> Result<String, 
             workspace_root => &p.workspace_root,
             tool_summary => &p.tool_summary,
             max_iterations => max_iterations,
+        },
+    )
+}
+
+/// The research subagent's system prompt: a loop of searches with `tavily_search`, each
+/// followed by a reflection with `think_tool`, at most `max_searches` searches for a complex
+/// question, and numbered citations.
+pub fn research_prompt(p: &PromptContext, max_searches: u32) -> Result<String, AgentError> {
+    render(
+        "researcher.md.j2",
+        context! {
+            date => &p.date,
+            search_tool => crate::tools::web_search::NAME,
+            think_tool => crate::tools::think::NAME,
+            max_searches => max_searches,
         },
     )
 }

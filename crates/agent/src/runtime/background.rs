@@ -342,7 +342,7 @@ pub async fn wait(shared: &Shared, task_number: Option<u32>, timeout: f64) -> St
             } else {
                 format!("Background tasks: {done} completed, {running} still running:\n\n")
             };
-            head + &body
+            head + body.as_str()
         }
     }
 }

@@ -9,6 +9,8 @@ pub mod execute_code;
 pub mod glob;
 pub mod grep;
 pub mod read;
+pub mod think;
+pub mod web_search;
 pub mod write;
 
 use std::path::Path;

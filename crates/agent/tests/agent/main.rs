@@ -4,4 +4,5 @@ mod e2e;
 mod files;
 mod llm;
 mod mcp;
+mod research;
 mod sandbox;
