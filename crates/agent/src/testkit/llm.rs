@@ -23,15 +23,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
+use super::server::ThreadServer;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -323,9 +322,8 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Script> {
 
 /// A running fake model server; it stops when dropped.
 pub struct FakeLlm {
-    addr: SocketAddr,
+    server: ThreadServer,
     shared: Shared,
-    handle: ServerHandle,
 }
 
 impl FakeLlm {
@@ -334,53 +332,22 @@ impl FakeLlm {
     /// # Errors
     /// When the socket or the server thread cannot be set up.
     pub fn start(turns: impl IntoIterator<Item = Turn>) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
         let shared: Shared = Arc::new(Mutex::new(Script {
             turns: turns.into_iter().collect(),
             requests: Vec::new(),
         }));
         let data = web::Data::new(Arc::clone(&shared));
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("fake-llm".into())
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                            .default_service(web::to(answer))
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(0)
-                    .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = sender.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let handle = receiver
-            .recv()
-            .map_err(|_| std::io::Error::other("the fake LLM server thread ended early"))??;
-        Ok(Self {
-            addr,
-            shared,
-            handle,
-        })
+        let server = ThreadServer::start("fake LLM", move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(data.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .default_service(web::to(answer));
+        })?;
+        Ok(Self { server, shared })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// The OpenAI-style base URL, `http://127.0.0.1:<port>/v1` (the backend appends
@@ -433,17 +400,10 @@ impl FakeLlm {
     }
 }
 
-impl Drop for FakeLlm {
-    fn drop(&mut self) {
-        // The stop command is sent at once; the returned future only waits for it.
-        drop(self.handle.stop(false));
-    }
-}
-
 impl fmt::Debug for FakeLlm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeLlm")
-            .field("addr", &self.addr)
+            .field("url", &self.server.url())
             .finish_non_exhaustive()
     }
 }

@@ -5,3 +5,4 @@
 pub mod llm;
 pub mod mcp;
 pub mod search;
+mod server;

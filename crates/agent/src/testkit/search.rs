@@ -17,14 +17,13 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
+use super::server::ThreadServer;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{Value, json};
 
 pub use super::llm::RecordedRequest;
@@ -142,9 +141,8 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Script> {
 
 /// A running fake Tavily API; it stops when dropped.
 pub struct FakeTavily {
-    addr: SocketAddr,
+    server: ThreadServer,
     shared: Shared,
-    handle: ServerHandle,
 }
 
 impl FakeTavily {
@@ -153,52 +151,20 @@ impl FakeTavily {
     /// # Errors
     /// When the socket or the server thread cannot be set up.
     pub fn start(answers: impl IntoIterator<Item = SearchAnswer>) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
         let shared: Shared = Arc::new(Mutex::new(Script {
             answers: answers.into_iter().collect(),
             requests: Vec::new(),
         }));
         let data = web::Data::new(Arc::clone(&shared));
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("fake-tavily".into())
-            .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let server = HttpServer::new(move || {
-                        App::new()
-                            .app_data(data.clone())
-                            .default_service(web::to(answer))
-                    })
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(0)
-                    .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = sender.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let handle = receiver
-            .recv()
-            .map_err(|_| std::io::Error::other("the fake Tavily server thread ended early"))??;
-        Ok(Self {
-            addr,
-            shared,
-            handle,
-        })
+        let server = ThreadServer::start("fake Tavily", move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(data.clone()).default_service(web::to(answer));
+        })?;
+        Ok(Self { server, shared })
     }
 
     /// The base URL, `http://127.0.0.1:<port>` (the tool appends `/search`).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// Adds answers at the end of the script.
@@ -217,17 +183,10 @@ impl FakeTavily {
     }
 }
 
-impl Drop for FakeTavily {
-    fn drop(&mut self) {
-        // The stop command is sent at once; the returned future only waits for it.
-        drop(self.handle.stop(false));
-    }
-}
-
 impl fmt::Debug for FakeTavily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeTavily")
-            .field("addr", &self.addr)
+            .field("url", &self.server.url())
             .finish_non_exhaustive()
     }
 }

@@ -12,33 +12,18 @@ use async_trait::async_trait;
 use fba_agent::AgentError;
 use fba_agent::config::{AgentConfig, EnvMap, LlmCatalog};
 use fba_agent::host::{AgentHost, Workspace};
-use fba_agent::llm::{Usage, Wire};
+use fba_agent::llm::Wire;
 use fba_agent::runtime::{
     AgentEvent, Checkpointer, Decision, EventKind, EventSink, RunInput, RunStop, Session,
     SessionState, TaskStatus,
 };
-use fba_agent::testkit::llm::{DEFAULT_USAGE, FAKE_API_KEY, FakeLlm, Turn};
+use fba_agent::testkit::llm::{FAKE_API_KEY, FakeLlm, Turn};
 use fba_agent::testkit::mcp::write_fake_stdio_server;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("fba-agent-e2e-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::support::{Dir, contains, drain, outline, times};
 
 /// A host whose model is `fake` (on `wire`) and whose MCP server `demo` is the fake stdio one.
 async fn host(dir: &Dir, fake: &FakeLlm, wire: Wire, subagents: &[&str]) -> AgentHost {
@@ -93,64 +78,6 @@ fn session(
         .unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     (Session::new(spec, state, store, EventSink::new(tx)), rx)
-}
-
-fn drain(rx: &mut mpsc::UnboundedReceiver<AgentEvent>) -> Vec<AgentEvent> {
-    let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        out.push(e);
-    }
-    out
-}
-
-/// The events without the deltas and usage, as `type[:tool]` strings.
-fn outline(events: &[AgentEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| {
-            let tag = e.task.map(|n| format!("#{n} ")).unwrap_or_default();
-            match &e.kind {
-                EventKind::TextDelta { .. }
-                | EventKind::ThinkingDelta { .. }
-                | EventKind::Usage { .. } => None,
-                EventKind::ToolCall { name, .. } => Some(format!("{tag}tool_call:{name}")),
-                EventKind::ToolResult { name, is_error, .. } => Some(format!(
-                    "{tag}tool_result:{name}{}",
-                    if *is_error { ":error" } else { "" }
-                )),
-                EventKind::RunFinished { stop_reason, .. } => {
-                    Some(format!("run_finished:{stop_reason:?}"))
-                }
-                other => Some(format!(
-                    "{tag}{}",
-                    AgentEvent {
-                        task: None,
-                        kind: other.clone()
-                    }
-                    .type_name()
-                )),
-            }
-        })
-        .collect()
-}
-
-fn contains(needle: &'static str) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |body: &Value| {
-        let text = body.to_string();
-        if text.contains(needle) {
-            Ok(())
-        } else {
-            Err(format!("the request lacks {needle:?}"))
-        }
-    }
-}
-
-fn times(n: u64) -> Usage {
-    let mut total = Usage::default();
-    for _ in 0..n {
-        total += DEFAULT_USAGE;
-    }
-    total
 }
 
 const CODE: &str = "from tools.demo import add_numbers\nresult = add_numbers(a=2, b=3)\nwith open('results/report.md', 'w') as f:\n    f.write(f'# Report\\n\\n2 + 3 = {result}\\n')\nprint(result)\n";

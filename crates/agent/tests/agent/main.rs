@@ -6,3 +6,4 @@ mod llm;
 mod mcp;
 mod research;
 mod sandbox;
+mod support;

@@ -4,24 +4,23 @@
 //! whose own model searches, reflects and answers, and the main agent gets it through `wait`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use fba_agent::config::{AgentConfig, EnvMap, LlmCatalog};
 use fba_agent::host::{AgentHost, RESEARCH};
-use fba_agent::llm::{Usage, Wire};
-use fba_agent::runtime::{
-    AgentEvent, EventKind, EventSink, RunInput, RunStop, Session, SessionState, TaskStatus,
-};
-use fba_agent::testkit::llm::{DEFAULT_USAGE, FAKE_API_KEY, FakeLlm, Turn};
+use fba_agent::llm::Wire;
+use fba_agent::runtime::{EventSink, RunInput, RunStop, Session, SessionState, TaskStatus};
+use fba_agent::testkit::llm::{FAKE_API_KEY, FakeLlm, Turn};
 use fba_agent::testkit::search::{FAKE_TAVILY_KEY, FakeResult, FakeTavily, SearchAnswer};
 use fba_agent::tools::think::ThinkTool;
 use fba_agent::tools::web_search::{TavilySearchTool, Topic};
 use fba_agent::tools::{Tool, ToolCx, ToolOutput};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::support::{Dir, contains, drain, outline, times};
 
 fn cx() -> ToolCx {
     ToolCx {
@@ -287,23 +286,6 @@ async fn think_tool_records_the_reflection() {
 
 // --- the subagent in the agent ---------------------------------------------------------------
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("fba-agent-research-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A host whose model is `fake` (OpenAI wire), with these subagents and extra env variables
 /// (no MCP servers).
 async fn host(dir: &Dir, fake: &FakeLlm, subagents: &[&str], env: &[(&str, &str)]) -> AgentHost {
@@ -330,64 +312,6 @@ subagents: {{enabled: {subagents:?}}}
     let config =
         AgentConfig::from_yaml(&yaml, "config.yaml", catalog, dir.0.clone(), vars).unwrap();
     AgentHost::start(config).await.unwrap()
-}
-
-fn drain(rx: &mut mpsc::UnboundedReceiver<AgentEvent>) -> Vec<AgentEvent> {
-    let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        out.push(e);
-    }
-    out
-}
-
-/// The events without the deltas and usage, as `type[:tool]` strings.
-fn outline(events: &[AgentEvent]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| {
-            let tag = e.task.map(|n| format!("#{n} ")).unwrap_or_default();
-            match &e.kind {
-                EventKind::TextDelta { .. }
-                | EventKind::ThinkingDelta { .. }
-                | EventKind::Usage { .. } => None,
-                EventKind::ToolCall { name, .. } => Some(format!("{tag}tool_call:{name}")),
-                EventKind::ToolResult { name, is_error, .. } => Some(format!(
-                    "{tag}tool_result:{name}{}",
-                    if *is_error { ":error" } else { "" }
-                )),
-                EventKind::RunFinished { stop_reason, .. } => {
-                    Some(format!("run_finished:{stop_reason:?}"))
-                }
-                other => Some(format!(
-                    "{tag}{}",
-                    AgentEvent {
-                        task: None,
-                        kind: other.clone()
-                    }
-                    .type_name()
-                )),
-            }
-        })
-        .collect()
-}
-
-fn contains(needle: &'static str) -> impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static {
-    move |body: &Value| {
-        let text = body.to_string();
-        if text.contains(needle) {
-            Ok(())
-        } else {
-            Err(format!("the request lacks {needle:?}"))
-        }
-    }
-}
-
-fn times(n: u64) -> Usage {
-    let mut total = Usage::default();
-    for _ in 0..n {
-        total += DEFAULT_USAGE;
-    }
-    total
 }
 
 #[tokio::test]
