@@ -110,7 +110,7 @@ type StderrTail = Arc<Mutex<VecDeque<String>>>;
 async fn connect_stdio(
     config: &McpServerConfig,
     base_dir: &Path,
-    lookup: &dyn Fn(&str) -> Option<String>,
+    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<(Session, Option<u32>, StderrTail), String> {
     let command = config
         .resolved_command(base_dir)
@@ -169,7 +169,7 @@ async fn with_stderr(message: String, tail: Option<&StderrTail>) -> String {
 
 async fn connect_http(
     config: &McpServerConfig,
-    lookup: &dyn Fn(&str) -> Option<String>,
+    lookup: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Session, String> {
     let url = config
         .expanded_url(lookup)

@@ -77,13 +77,7 @@ async fn start_host(settings: &AgentSettings) -> Result<AgentHost, String> {
     }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("AGENT_DATA_DIR {}: {e}", settings.data_dir.display()))?;
-    // The host's start-up future is not `Send` (it borrows a lookup closure across awaits):
-    // it runs on a blocking thread of the runtime, its tasks on the runtime.
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(AgentHost::start(config)))
-        .await
-        .map_err(|e| format!("agent start-up: {e}"))?
-        .map_err(|e| e.to_string())
+    AgentHost::start(config).await.map_err(|e| e.to_string())
 }
 
 /// Stops the runs and disconnects the MCP servers with the app.
