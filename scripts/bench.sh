@@ -43,6 +43,10 @@ serve_release "$MODE" "$PORT" fba_bench
 SERVER_PID=$PID
 rss() { awk '/VmRSS/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
 hwm() { awk '/VmHWM/ {print $2/1024 " MB"}' "/proc/$SERVER_PID/status"; }
+# CPU time a process has used (user + system, clock ticks): the work per request is read from
+# it, apart from what wrk and, with otel, the receiver spend on the same cores.
+cpu_ticks() { [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
+TICK=$(getconf CLK_TCK)
 echo "mode: $MODE   telemetry: ${BENCH_TELEMETRY:-off}   idle RSS: $(rss)"
 
 LOGIN='{"username":"admin","password":"123456"}'
@@ -84,14 +88,23 @@ run() { # name path [extra wrk args...]
     login*) settle_logins ;; # no warm-up: its queued logins would eat the measured window
     *) wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 30s "$@" "$BASE$path" >/dev/null 2>&1 || true ;;
   esac
-  local out
+  local out cpu0 sink0
+  cpu0=$(cpu_ticks "$SERVER_PID")
+  sink0=$(cpu_ticks "${SINK_PID:-0}")
   out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 30s --latency "$@" "$BASE$path" 2>&1)
-  local rps p50 p99 non2xx
+  local rps p50 p99 non2xx reqs cpu sink
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  # Microseconds of the server's CPU per request (and of the OTLP receiver's, with otel).
+  cpu=$(awk -v a="$cpu0" -v b="$(cpu_ticks "$SERVER_PID")" -v n="${reqs:-0}" -v t="$TICK" \
+    'BEGIN { if (n > 0) printf "%.1f", (b - a) / t * 1e6 / n; else print "-" }')
+  sink=$(awk -v a="$sink0" -v b="$(cpu_ticks "${SINK_PID:-0}")" -v n="${reqs:-0}" -v t="$TICK" \
+    'BEGIN { if (n > 0 && b > a) printf " sink %.1f", (b - a) / t * 1e6 / n }')
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  printf '%-12s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %-8s RSS %s\n' "$name" "$path" "$rps" "$p50" "$p99" "${non2xx:-0}" "$(rss)"
+  printf '%-12s %-40s %10s req/s  p50 %-9s p99 %-9s non-2xx %-8s RSS %-10s CPU µs/req %s%s\n' \
+    "$name" "$path" "$rps" "$p50" "$p99" "${non2xx:-0}" "$(rss)" "$cpu" "$sink"
 }
 
 AUTH=(-H "Authorization: Bearer $TOKEN")

@@ -74,6 +74,23 @@ async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.headers()["x-request-id"], caller_trace);
 
+    // A caller that did not sample its trace: the request id is still that trace's id, and
+    // nothing of the trace is recorded (no span is built for it).
+    let unsampled_trace = "6bf92f3577b34da6a3ce929d0e0e4738";
+    let resp = app
+        .client
+        .get(app.url("/api/v1/sys/users?page=1&size=5"))
+        .bearer_auth(&token)
+        .header(
+            "traceparent",
+            format!("00-{unsampled_trace}-{caller_span}-00"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["x-request-id"], unsampled_trace);
+
     // A job sent by a request runs in the request's trace: executing a schedule entry.
     let job_trace = "5bf92f3577b34da6a3ce929d0e0e4737";
     let (code, body) = app
@@ -161,6 +178,18 @@ async fn a_request_exports_its_span_tree_its_logs_and_the_duration_metric() {
             "a Redis command of the request (the session check): {children:#?}"
         );
     }
+
+    assert!(
+        !all.iter().any(|s| hex(&s.trace_id) == unsampled_trace),
+        "the unsampled request's trace is not recorded"
+    );
+    // Statements and Redis commands are recorded inside a request or a task run only, not as
+    // traces of their own (the worker's polling, the operation log's writer).
+    let orphans: Vec<&Span> = all
+        .iter()
+        .filter(|s| s.parent_span_id.is_empty() && attr(&s.attributes, "db.system").is_some())
+        .collect();
+    assert!(orphans.is_empty(), "{orphans:#?}");
 
     let continued = all
         .iter()

@@ -19,6 +19,9 @@ use crate::error::AppError;
 pub struct ClientInfo {
     /// The request id (`X-Request-ID`).
     pub trace_id: String,
+    /// Whether the request is recorded as a trace (traces exported and the request sampled):
+    /// only then does `trace_id` lead to a trace.
+    pub traced: bool,
     /// Language chosen for this request.
     pub language: &'static str,
     /// Client ip ([`client_ip`]: the peer, or what a trusted proxy says).

@@ -13,8 +13,14 @@
 //! The resource is FBA's: `service.name`, `service.version`, `deployment.environment`. With
 //! the export off nothing of it is built, and the spans it would record are disabled at their
 //! call sites (no cost per request).
+//!
+//! Sampling (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`: [`TraceSampling`]) is decided
+//! by fba before a trace's first span is built ([`keeps_trace`]): a request or task run that is
+//! not sampled gets no span at all, and database or Redis spans are only recorded inside a
+//! recorded span, so an unsampled request costs next to nothing.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use fba_core_conf::{LogFormat, Settings};
 use opentelemetry::KeyValue;
@@ -23,8 +29,8 @@ use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets, filter_fn};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, Targets, dynamic_filter_fn, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -51,17 +57,130 @@ pub fn current_traceparent() -> Option<String> {
     carrier.remove("traceparent")
 }
 
+/// The trace context of a W3C `traceparent` (invalid when the value is).
+fn parent_context(traceparent: &str) -> opentelemetry::Context {
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier))
+}
+
 /// Makes `span` continue the trace of `traceparent` (as its child); an invalid value is
 /// ignored.
 pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let carrier =
-        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
-    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    let parent = parent_context(traceparent);
     if parent.span().span_context().is_valid() {
         let _ = span.set_parent(parent);
     }
+}
+
+/// Which traces are recorded: the OpenTelemetry SDK's standard `OTEL_TRACES_SAMPLER`
+/// (`always_on`, `always_off`, `traceidratio`, and the `parentbased_` forms, which follow a
+/// caller's sampled flag) and `OTEL_TRACES_SAMPLER_ARG` (the ratio, 0 to 1). Unset, every
+/// trace is recorded and a caller's decision is followed (`parentbased_always_on`, the SDK's
+/// default).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceSampling {
+    /// Follow the caller's sampled flag when there is a caller.
+    parent_based: bool,
+    /// The share of new traces recorded, 0 to 1.
+    ratio: f64,
+}
+
+impl Default for TraceSampling {
+    fn default() -> Self {
+        Self {
+            parent_based: true,
+            ratio: 1.0,
+        }
+    }
+}
+
+impl TraceSampling {
+    /// Reads the two variables through `var` (the process environment at start-up).
+    ///
+    /// # Errors
+    /// [`TelemetryError::Sampler`] for an unknown sampler or a ratio that is missing, not a
+    /// number or outside 0 to 1 (the SDK would silently fall back to sampling everything).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, TelemetryError> {
+        let Some(sampler) = var("OTEL_TRACES_SAMPLER").filter(|v| !v.trim().is_empty()) else {
+            return Ok(Self::default());
+        };
+        let sampler = sampler.trim().to_ascii_lowercase();
+        let (parent_based, root) = match sampler.strip_prefix("parentbased_") {
+            Some(root) => (true, root),
+            None => (false, sampler.as_str()),
+        };
+        let invalid = |reason: &str| TelemetryError::Sampler {
+            value: sampler.clone(),
+            reason: reason.to_owned(),
+        };
+        let ratio = match root {
+            "always_on" => 1.0,
+            "always_off" => 0.0,
+            "traceidratio" => {
+                let arg = var("OTEL_TRACES_SAMPLER_ARG").unwrap_or_default();
+                match arg.trim().parse::<f64>() {
+                    Ok(r) if (0.0..=1.0).contains(&r) => r,
+                    _ => {
+                        return Err(invalid(&format!(
+                            "OTEL_TRACES_SAMPLER_ARG={arg:?} is not a ratio from 0 to 1"
+                        )));
+                    }
+                }
+            }
+            _ => {
+                return Err(invalid(
+                    "expected always_on, always_off, traceidratio or a parentbased_ form of them",
+                ));
+            }
+        };
+        Ok(Self {
+            parent_based,
+            ratio,
+        })
+    }
+
+    /// Whether a trace is recorded: `parent` is the caller's sampled flag (`None` without a
+    /// caller) and `random` 64 random bits (the ratio's draw).
+    pub fn keeps(&self, parent: Option<bool>, random: u64) -> bool {
+        match parent {
+            Some(sampled) if self.parent_based => sampled,
+            _ if self.ratio >= 1.0 => true,
+            _ if self.ratio <= 0.0 => false,
+            // The top 53 bits as a fraction of 1, as exact as an f64 allows.
+            #[allow(clippy::cast_precision_loss)]
+            _ => ((random >> 11) as f64 / (1u64 << 53) as f64) < self.ratio,
+        }
+    }
+}
+
+/// The sampling of this process: set by [`init`] when traces are exported.
+static SAMPLING: OnceLock<TraceSampling> = OnceLock::new();
+
+/// Whether the trace of a request or task run whose caller sent `parent` (its sampled flag;
+/// `None` without a caller) is recorded: false when traces are not exported. Decide before
+/// building the trace's first span, and build none when this says no.
+pub fn keeps(parent: Option<bool>) -> bool {
+    SAMPLING
+        .get()
+        .is_some_and(|s| s.keeps(parent, uuid::Uuid::new_v4().as_u64_pair().1))
+}
+
+/// [`keeps`] for a job that carries its sender's W3C `traceparent` (if any).
+pub fn keeps_trace(traceparent: Option<&str>) -> bool {
+    use opentelemetry::trace::TraceContextExt;
+    if SAMPLING.get().is_none() {
+        return false;
+    }
+    let parent = traceparent.map(|tp| {
+        let cx = parent_context(tp);
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| sc.is_sampled())
+    });
+    keeps(parent.flatten())
 }
 
 /// Why the telemetry could not be set up.
@@ -73,6 +192,14 @@ pub enum TelemetryError {
         /// `GRAFANA_OTLP_GRPC_ENDPOINT`.
         endpoint: String,
         /// The exporter's error.
+        reason: String,
+    },
+    /// `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` are not usable.
+    #[error("invalid OTEL_TRACES_SAMPLER={value:?}: {reason}")]
+    Sampler {
+        /// `OTEL_TRACES_SAMPLER`.
+        value: String,
+        /// What is wrong.
         reason: String,
     },
 }
@@ -145,18 +272,27 @@ pub fn init(settings: &Settings, service: &str) -> Result<Telemetry, TelemetryEr
         init_logs(settings);
         return Ok(Telemetry::default());
     };
+    let sampling = TraceSampling::from_vars(|name| std::env::var(name).ok())?;
     let providers = providers(settings, service, endpoint)?;
+    let _ = SAMPLING.set(sampling);
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_meter_provider(providers.meter.clone());
     let tracer = providers.tracer.tracer("fba");
     // Spans only (log lines go through the log bridge, not as span events): the request
-    // spans, sea-orm's statement spans and the Kv commands.
+    // and task spans (built only for sampled traces: `keeps`), and sea-orm's statement spans
+    // and the Kv commands inside one of them (none for an unsampled request, nor for
+    // background work such as the operation log's writer).
     let span_filter = Targets::new()
         .with_target(HTTP_SPAN_TARGET, tracing::Level::INFO)
         .with_target(TASK_SPAN_TARGET, tracing::Level::INFO)
         .with_target("sea_orm", tracing::Level::INFO)
         .with_target("fba_db::kv", tracing::Level::DEBUG)
-        .and(filter_fn(|meta| meta.is_span()));
+        .and(dynamic_filter_fn(|meta, cx| {
+            meta.is_span()
+                && (meta.target() == HTTP_SPAN_TARGET
+                    || meta.target() == TASK_SPAN_TARGET
+                    || cx.lookup_current().is_some())
+        }));
     // Per span only what the backends show: no source location, thread or busy/idle timing
     // attributes (each costs work on every span of every request).
     let traces = tracing_opentelemetry::layer()
@@ -222,7 +358,9 @@ fn providers(
         .build()
         .map_err(|e| err(&e))?;
     Ok(Providers {
+        // Every span that is built is recorded: the sampling is decided before (`keeps`).
         tracer: SdkTracerProvider::builder()
+            .with_sampler(Sampler::AlwaysOn)
             .with_resource(resource.clone())
             .with_batch_exporter(spans)
             .build(),
@@ -253,4 +391,85 @@ fn stdout_layer(settings: &Settings) -> BoxedLayer {
 /// Colour codes only for a person at a terminal (<https://no-color.org>).
 fn use_colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampling(vars: &[(&str, &str)]) -> Result<TraceSampling, TelemetryError> {
+        TraceSampling::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn unset_records_every_trace_and_follows_the_caller() {
+        let s = sampling(&[]).unwrap();
+        assert_eq!(s, TraceSampling::default());
+        assert!(s.keeps(None, 0) && s.keeps(None, u64::MAX));
+        assert!(s.keeps(Some(true), 0));
+        assert!(!s.keeps(Some(false), 0));
+    }
+
+    #[test]
+    fn a_ratio_keeps_that_share_of_new_traces() {
+        let s = sampling(&[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ])
+        .unwrap();
+        assert!(s.keeps(None, 0));
+        assert!(s.keeps(None, u64::MAX / 4 - 4096));
+        assert!(!s.keeps(None, u64::MAX / 4 + 4096));
+        assert!(!s.keeps(None, u64::MAX));
+        let kept = (0..4096u64)
+            .filter(|i| s.keeps(None, i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .count();
+        assert!((900..1150).contains(&kept), "{kept} of 4096 kept");
+        // A caller's decision wins in the parent-based form only.
+        assert!(s.keeps(Some(true), u64::MAX));
+        assert!(!s.keeps(Some(false), 0));
+        let plain = sampling(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ])
+        .unwrap();
+        assert!(!plain.keeps(Some(true), u64::MAX));
+        assert!(plain.keeps(Some(false), 0));
+    }
+
+    #[test]
+    fn always_off_and_always_on() {
+        let off = sampling(&[("OTEL_TRACES_SAMPLER", "always_off")]).unwrap();
+        assert!(!off.keeps(None, 0) && !off.keeps(Some(true), 0));
+        let parent_off = sampling(&[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]).unwrap();
+        assert!(!parent_off.keeps(None, 0) && parent_off.keeps(Some(true), 0));
+        let on = sampling(&[("OTEL_TRACES_SAMPLER", "ALWAYS_ON")]).unwrap();
+        assert!(on.keeps(Some(false), u64::MAX));
+    }
+
+    #[test]
+    fn unusable_values_are_refused() {
+        for vars in [
+            &[("OTEL_TRACES_SAMPLER", "jaeger_remote")][..],
+            &[("OTEL_TRACES_SAMPLER", "traceidratio")][..],
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+            ][..],
+            &[
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "ten"),
+            ][..],
+        ] {
+            let err = sampling(vars).unwrap_err();
+            assert!(
+                err.to_string().starts_with("invalid OTEL_TRACES_SAMPLER="),
+                "{err}"
+            );
+        }
+    }
 }

@@ -376,6 +376,10 @@ fn failed(failure: &TaskFailure) -> Outcome {
 /// The consumer span of one run (`run {task name}`), continuing the trace of the request that
 /// sent the job; the task's database statements and Redis commands are its children.
 fn job_span(message: &TaskMessage) -> tracing::Span {
+    // An unsampled trace gets no span (nor, then, child spans).
+    if !fba_common::telemetry::keeps_trace(message.traceparent.as_deref()) {
+        return tracing::Span::none();
+    }
     let span = tracing::info_span!(
         target: fba_common::telemetry::TASK_SPAN_TARGET,
         "task",

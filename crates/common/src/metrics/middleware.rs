@@ -112,7 +112,10 @@ where
             path: crate::routing::route_pattern(&req).unwrap_or_else(|| UNMATCHED.to_owned()),
         };
         let (started, trace_id) = match req.extensions().get::<ClientInfo>() {
-            Some(c) => (c.started, cfg.exemplars.then(|| c.trace_id.clone())),
+            Some(c) => (
+                c.started,
+                (cfg.exemplars && c.traced).then(|| c.trace_id.clone()),
+            ),
             None => (Instant::now(), None),
         };
         let m = &cfg.metrics.inner;

@@ -107,33 +107,41 @@ impl Extractor for HeaderExtractor<'_> {
     }
 }
 
-/// The server span of a request (continuing the caller's trace) and its route template.
-fn request_span(req: &ServiceRequest, ip: &str) -> (tracing::Span, String) {
-    let route = crate::routing::route_pattern(req);
-    let method = req.method().as_str();
-    let name = format!("{method} {}", route.as_deref().unwrap_or(req.path()));
-    let span = tracing::info_span!(
-        target: crate::telemetry::HTTP_SPAN_TARGET,
-        "request",
-        otel.name = %name,
-        otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
-        http.request.method = %method,
-        url.path = %req.path(),
-        http.route = route.as_deref(),
-        client.address = %ip,
-        http.response.status_code = tracing::field::Empty,
-    );
+/// The server span of a request and its trace id, when its trace is sampled
+/// ([`crate::telemetry::keeps`]: the caller's `traceparent` decides in the parent-based
+/// samplers); `None` and the caller's trace id, if any, when it is not.
+fn request_span(
+    req: &ServiceRequest,
+    ip: &str,
+    route: Option<&str>,
+) -> Result<(tracing::Span, String), Option<String>> {
     let parent = opentelemetry::global::get_text_map_propagator(|p| {
         p.extract(&HeaderExtractor(req.headers()))
     });
-    if parent.span().span_context().is_valid() {
+    let caller = parent.span().span_context().clone();
+    let caller = caller.is_valid().then_some(caller);
+    if !crate::telemetry::keeps(caller.as_ref().map(|c| c.is_sampled())) {
+        return Err(caller.map(|c| c.trace_id().to_string()));
+    }
+    let method = req.method().as_str();
+    let name = format!("{method} {}", route.unwrap_or(req.path()));
+    let span = tracing::info_span!(
+        target: crate::telemetry::HTTP_SPAN_TARGET,
+        "request",
+        otel.name = name.as_str(),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method,
+        url.path = req.path(),
+        http.route = route,
+        client.address = ip,
+        http.response.status_code = tracing::field::Empty,
+    );
+    if caller.is_some() {
         let _ = span.set_parent(parent);
     }
-    (
-        span,
-        route.unwrap_or_else(|| crate::metrics::UNMATCHED.to_owned()),
-    )
+    let id = span.context().span().span_context().trace_id();
+    Ok((span, id.to_string()))
 }
 
 impl<S, B> Transform<S, ServiceRequest> for RequestContext
@@ -199,15 +207,28 @@ where
             cfg.default_language,
         );
         let ip = client_ip_behind(&req, &cfg.trusted_proxies);
-        let (span, route) = if cfg.tracing.is_some() {
-            let (span, route) = request_span(&req, &ip);
-            let id = span.context().span().span_context().trace_id();
-            if id != opentelemetry::trace::TraceId::INVALID {
-                trace_id = id.to_string();
+        // With traces exported the request id is a trace id: the recorded trace's, else the
+        // caller's, else a fresh one (a uuid4's 32 hex digits, the form of a trace id).
+        // The route template (`None`: no route matched), for the span and the histogram.
+        let route = cfg
+            .tracing
+            .as_ref()
+            .map(|_| crate::routing::route_pattern(&req));
+        let span = match route
+            .as_ref()
+            .map(|route| request_span(&req, &ip, route.as_deref()))
+        {
+            Some(Ok((span, id))) => {
+                trace_id = id;
+                Some(span)
             }
-            (span, route)
-        } else {
-            (tracing::Span::none(), String::new())
+            Some(Err(caller)) => {
+                if let Some(id) = caller {
+                    trace_id = id;
+                }
+                None
+            }
+            None => None,
         };
         let user_agent = req
             .headers()
@@ -216,6 +237,7 @@ where
             .map(str::to_owned);
         req.extensions_mut().insert(ClientInfo {
             trace_id: trace_id.clone(),
+            traced: span.is_some(),
             language,
             ip: ip.clone(),
             user_agent,
@@ -231,7 +253,9 @@ where
         let path = req.path().to_owned();
         let service = Rc::clone(&self.service);
         let span_handle = span.clone();
-        let tracing_on = cfg.tracing.is_some();
+        let route = route
+            .flatten()
+            .unwrap_or_else(|| crate::metrics::UNMATCHED.to_owned());
         let fut = async move {
             // Errors of inner middleware are rendered inside the scope so they carry the trace id.
             let result = scope
@@ -263,9 +287,11 @@ where
             );
             if let Some(histogram) = &cfg.tracing {
                 let status = res.status().as_u16();
-                span_handle.record("http.response.status_code", status);
-                if status >= 500 {
-                    span_handle.record("otel.status_code", "ERROR");
+                if let Some(span) = &span_handle {
+                    span.record("http.response.status_code", status);
+                    if status >= 500 {
+                        span.record("otel.status_code", "ERROR");
+                    }
                 }
                 histogram.record(
                     started.elapsed().as_secs_f64(),
@@ -278,10 +304,9 @@ where
             }
             Ok(res)
         };
-        if tracing_on {
-            Box::pin(fut.instrument(span))
-        } else {
-            Box::pin(fut)
+        match span {
+            Some(span) => Box::pin(fut.instrument(span)),
+            None => Box::pin(fut),
         }
     }
 }
