@@ -8,6 +8,7 @@
 
 pub mod bootstrap;
 mod health;
+pub mod malloc_arenas;
 pub mod modules;
 mod openapi;
 mod routes;

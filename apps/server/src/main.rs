@@ -2,8 +2,13 @@
 
 use std::process::ExitCode;
 
-#[actix_web::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread exists: the process is replaced once with glibc's arenas capped.
+    let restart_failed = fba_server::malloc_arenas::restart_with_cap();
+    actix_web::rt::System::new().block_on(serve(restart_failed))
+}
+
+async fn serve(restart_failed: Option<std::io::Error>) -> ExitCode {
     // The core's settings, then every module's section: one line and exit code 2 on the first
     // invalid value.
     let settings = match fba_core_conf::Settings::load()
@@ -23,6 +28,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(e) = restart_failed {
+        tracing::warn!(
+            "could not restart with MALLOC_ARENA_MAX={}: {e}; running with glibc's default arenas",
+            fba_server::malloc_arenas::DEFAULT_ARENA_MAX
+        );
+    }
     let addr = settings.server.bind_addr();
     // Boxed: the start-up future (every module's migrations, seeds and services) nests too
     // deeply for the layout query of `main`'s future in release builds.

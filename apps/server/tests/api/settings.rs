@@ -64,6 +64,12 @@ fn unreachable_database_fails_fast_with_a_redacted_url() {
 /// "listening on" line, sends one request (an access-log line with fields), stops it and
 /// returns every line it wrote to standard output.
 fn server_log_lines(env: &[(&str, &str)]) -> Vec<String> {
+    running_server(env, |_| ()).0
+}
+
+/// [`server_log_lines`], also calling `check` with the server's process id while it runs (after
+/// the request).
+fn running_server<T>(env: &[(&str, &str)], check: impl FnOnce(u32) -> T) -> (Vec<String>, T) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::process::Stdio;
     use std::sync::mpsc;
@@ -122,13 +128,32 @@ fn server_log_lines(env: &[(&str, &str)]) -> Vec<String> {
         // the access-log line follows the reply
         std::thread::sleep(Duration::from_millis(300));
     }
+    let checked = check(child.id());
     let _ = child.kill();
     let _ = child.wait();
     let _ = reader.join();
     lines.extend(rx.try_iter());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(port.is_some(), "the server did not start: {lines:#?}");
-    lines
+    (lines, checked)
+}
+
+/// The server replaces itself once, keeping its process id, with glibc's malloc arenas capped
+/// (`MALLOC_ARENA_MAX=2`), and keeps a cap the environment already sets.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_server_caps_glibc_malloc_arenas_unless_the_environment_sets_a_cap() {
+    fn arena_max(pid: u32) -> Option<String> {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        environ.split(|b| *b == 0).find_map(|kv| {
+            kv.strip_prefix(b"MALLOC_ARENA_MAX=")
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        })
+    }
+    let (_, seen) = running_server(&[], arena_max);
+    assert_eq!(seen.as_deref(), Some("2"));
+    let (_, seen) = running_server(&[("MALLOC_ARENA_MAX", "8")], arena_max);
+    assert_eq!(seen.as_deref(), Some("8"));
 }
 
 #[test]
