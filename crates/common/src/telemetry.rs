@@ -143,15 +143,15 @@ impl TraceSampling {
     }
 
     /// Whether a trace is recorded: `parent` is the caller's sampled flag (`None` without a
-    /// caller) and `random` 64 random bits (the ratio's draw).
-    pub fn keeps(&self, parent: Option<bool>, random: u64) -> bool {
+    /// caller); `random` gives 64 random bits, drawn only for a ratio strictly between 0 and 1.
+    pub fn keeps(&self, parent: Option<bool>, random: impl FnOnce() -> u64) -> bool {
         match parent {
             Some(sampled) if self.parent_based => sampled,
             _ if self.ratio >= 1.0 => true,
             _ if self.ratio <= 0.0 => false,
             // The top 53 bits as a fraction of 1, as exact as an f64 allows.
             #[allow(clippy::cast_precision_loss)]
-            _ => ((random >> 11) as f64 / (1u64 << 53) as f64) < self.ratio,
+            _ => ((random() >> 11) as f64 / (1u64 << 53) as f64) < self.ratio,
         }
     }
 }
@@ -165,7 +165,7 @@ static SAMPLING: OnceLock<TraceSampling> = OnceLock::new();
 pub fn keeps(parent: Option<bool>) -> bool {
     SAMPLING
         .get()
-        .is_some_and(|s| s.keeps(parent, uuid::Uuid::new_v4().as_u64_pair().1))
+        .is_some_and(|s| s.keeps(parent, || uuid::Uuid::new_v4().as_u64_pair().1))
 }
 
 /// [`keeps`] for a job that carries its sender's W3C `traceparent` (if any).
@@ -409,9 +409,11 @@ mod tests {
     fn unset_records_every_trace_and_follows_the_caller() {
         let s = sampling(&[]).unwrap();
         assert_eq!(s, TraceSampling::default());
-        assert!(s.keeps(None, 0) && s.keeps(None, u64::MAX));
-        assert!(s.keeps(Some(true), 0));
-        assert!(!s.keeps(Some(false), 0));
+        assert!(s.keeps(None, || 0) && s.keeps(None, || u64::MAX));
+        // Nothing random is drawn when every trace is kept (the default, on every request).
+        assert!(s.keeps(None, || unreachable!("no draw at ratio 1")));
+        assert!(s.keeps(Some(true), || 0));
+        assert!(!s.keeps(Some(false), || 0));
     }
 
     #[test]
@@ -421,34 +423,34 @@ mod tests {
             ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
         ])
         .unwrap();
-        assert!(s.keeps(None, 0));
-        assert!(s.keeps(None, u64::MAX / 4 - 4096));
-        assert!(!s.keeps(None, u64::MAX / 4 + 4096));
-        assert!(!s.keeps(None, u64::MAX));
+        assert!(s.keeps(None, || 0));
+        assert!(s.keeps(None, || u64::MAX / 4 - 4096));
+        assert!(!s.keeps(None, || u64::MAX / 4 + 4096));
+        assert!(!s.keeps(None, || u64::MAX));
         let kept = (0..4096u64)
-            .filter(|i| s.keeps(None, i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .filter(|i| s.keeps(None, || i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
             .count();
         assert!((900..1150).contains(&kept), "{kept} of 4096 kept");
         // A caller's decision wins in the parent-based form only.
-        assert!(s.keeps(Some(true), u64::MAX));
-        assert!(!s.keeps(Some(false), 0));
+        assert!(s.keeps(Some(true), || u64::MAX));
+        assert!(!s.keeps(Some(false), || 0));
         let plain = sampling(&[
             ("OTEL_TRACES_SAMPLER", "traceidratio"),
             ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
         ])
         .unwrap();
-        assert!(!plain.keeps(Some(true), u64::MAX));
-        assert!(plain.keeps(Some(false), 0));
+        assert!(!plain.keeps(Some(true), || u64::MAX));
+        assert!(plain.keeps(Some(false), || 0));
     }
 
     #[test]
     fn always_off_and_always_on() {
         let off = sampling(&[("OTEL_TRACES_SAMPLER", "always_off")]).unwrap();
-        assert!(!off.keeps(None, 0) && !off.keeps(Some(true), 0));
+        assert!(!off.keeps(None, || 0) && !off.keeps(Some(true), || 0));
         let parent_off = sampling(&[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]).unwrap();
-        assert!(!parent_off.keeps(None, 0) && parent_off.keeps(Some(true), 0));
+        assert!(!parent_off.keeps(None, || 0) && parent_off.keeps(Some(true), || 0));
         let on = sampling(&[("OTEL_TRACES_SAMPLER", "ALWAYS_ON")]).unwrap();
-        assert!(on.keeps(Some(false), u64::MAX));
+        assert!(on.keeps(Some(false), || u64::MAX));
     }
 
     #[test]

@@ -207,13 +207,13 @@ where
             cfg.default_language,
         );
         let ip = client_ip_behind(&req, &cfg.trusted_proxies);
-        // With traces exported the request id is a trace id: the recorded trace's, else the
-        // caller's, else a fresh one (a uuid4's 32 hex digits, the form of a trace id).
         // The route template (`None`: no route matched), for the span and the histogram.
         let route = cfg
             .tracing
             .as_ref()
             .map(|_| crate::routing::route_pattern(&req));
+        // With traces exported the request id is a trace id: the recorded trace's, else the
+        // caller's, else a fresh one (a uuid4's 32 hex digits, the form of a trace id).
         let span = match route
             .as_ref()
             .map(|route| request_span(&req, &ip, route.as_deref()))
